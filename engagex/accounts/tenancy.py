@@ -1,0 +1,61 @@
+"""Tenancy helpers (DESIGN.md §4): the active organization, scoped lookups, role checks."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import Http404
+
+ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
+
+M = TypeVar("M", bound=models.Model)
+
+
+def active_membership(user, organization_id: str | None):
+    """The user's membership in the session's organization, else their oldest one."""
+    from engagex.accounts.models import Membership
+
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    if organization_id:
+        try:
+            return memberships.get(organization_id=uuid.UUID(str(organization_id)))
+        except (ValueError, Membership.DoesNotExist):
+            pass
+    return memberships.order_by("created_at").first()
+
+
+def get_for_org(model: type[M] | models.QuerySet[M], organization, pk) -> M:
+    """Fetch a tenant-owned row by primary key, or 404 if it belongs to anyone else.
+
+    A row of another organization is indistinguishable from a missing one: never
+    reveal that it exists.
+    """
+    if not organization:
+        raise Http404
+    queryset = model if isinstance(model, models.QuerySet) else model._default_manager.all()
+    try:
+        return queryset.get(organization=organization, pk=pk)
+    except (queryset.model.DoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
+
+
+def organization_required(*, write: bool = False) -> Callable:
+    """View decorator: 404 without an active organization, 403 when a viewer tries to write."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.membership:
+                raise Http404
+            if write and not request.membership.can_write:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

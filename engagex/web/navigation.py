@@ -1,0 +1,73 @@
+"""The sidebar: every section of the product, with the ones not built yet marked "Soon"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    icon: str
+    url_name: str | None = None  # None: section not available yet
+
+    def url(self) -> str | None:
+        return reverse(self.url_name) if self.url_name else None
+
+
+@dataclass(frozen=True)
+class NavSection:
+    heading: str | None
+    items: tuple[NavItem, ...]
+
+
+PRODUCT_SECTIONS = (
+    NavSection(
+        None,
+        (
+            NavItem(_("Dashboard"), "home", "web:dashboard"),
+            NavItem(_("Contacts"), "users"),
+            NavItem(_("Templates"), "document-text"),
+            NavItem(_("Campaigns"), "paper-airplane"),
+            NavItem(_("Automations"), "bolt"),
+            NavItem(_("Analytics"), "chart-bar"),
+        ),
+    ),
+    NavSection(
+        _("Organization"),
+        (
+            NavItem(_("Domains"), "globe-alt"),
+            NavItem(_("Team"), "user-group"),
+            NavItem(_("Settings"), "cog-6-tooth"),
+        ),
+    ),
+)
+
+DEVELOPER_SECTION = NavSection(
+    _("Developer"),
+    (
+        NavItem(_("Dev inbox"), "inbox", "devmail:inbox"),
+        NavItem(_("Styleguide"), "swatch", "web:styleguide"),
+    ),
+)
+
+
+def nav_sections(current_path: str) -> list[dict]:
+    sections = list(PRODUCT_SECTIONS)
+    if settings.DEBUG:
+        sections.append(DEVELOPER_SECTION)
+    rendered = []
+    for section in sections:
+        items = []
+        for item in section.items:
+            url = item.url()
+            current = bool(url) and (
+                current_path == url or (url != "/" and current_path.startswith(url))
+            )
+            items.append({"label": item.label, "icon": item.icon, "url": url, "current": current})
+        rendered.append({"heading": section.heading, "items": items})
+    return rendered

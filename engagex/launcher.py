@@ -56,16 +56,24 @@ def run_processes(environment: dict[str, str]) -> int:
         cwd=BASE_DIR,
         env=environment,
     )
-    # Ctrl-C reaches honcho too (same process group); it stops its children and exits.
-    # We wait for that, then stop the database. An interrupted run is a normal stop.
+    # Ctrl-C reaches honcho too (same process group); a signal to this process alone
+    # is passed on (honcho ignores a repeat). Honcho stops its children and exits; we
+    # wait for that, then stop the database. An interrupted run is a normal stop.
     interrupted = []
-    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
-    signal.signal(signal.SIGTERM, lambda *_: honcho.terminate())
+
+    def stop(signum, frame):
+        interrupted.append(signum)
+        honcho.terminate()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     returncode = honcho.wait()
     return 0 if interrupted else returncode
 
 
 def main() -> int:
+    # A SIGTERM before honcho runs still unwinds through `finally` and stops the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.chdir(BASE_DIR)
     load_dotenv(BASE_DIR / ".env", override=False)
     os.environ.setdefault("DEBUG", "1")

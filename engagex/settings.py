@@ -185,6 +185,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# Pages send the token from the template (hx-headers), so scripts never need the cookie.
+CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "engagex.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -95,7 +95,16 @@ def test_database_that_cannot_start_is_a_clear_error(tmp_path):
     assert not server.is_running()
 
 
-def test_run_serves_health_and_pages_then_ctrl_c_stops_everything(tmp_path):
+def ctrl_c(launcher) -> None:
+    os.killpg(launcher.pid, signal.SIGINT)  # the terminal signals the whole foreground group
+
+
+def supervisor_stop(launcher) -> None:
+    launcher.send_signal(signal.SIGTERM)  # e.g. systemd or a container runtime: the launcher only
+
+
+@pytest.mark.parametrize("stop", [ctrl_c, supervisor_stop])
+def test_run_serves_health_and_pages_then_stops_everything(tmp_path, stop):
     env = launcher_env(tmp_path)
     port, devmail_port = int(env["PORT"]), int(env["DEVMAIL_PORT"])
     base = f"http://127.0.0.1:{port}"
@@ -132,13 +141,14 @@ def test_run_serves_health_and_pages_then_ctrl_c_stops_everything(tmp_path):
         assert "Captured in dev" in get(f"{base}/devmail/")[1]
         assert server.is_running()
     finally:
-        os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C does
+        stop(launcher)
         try:
             output, _ = launcher.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(launcher.pid, signal.SIGKILL)
             raise
     assert "EngageX is starting" in output
+    assert launcher.returncode == 0, "a requested stop is a clean exit"
     with pytest.raises(ProcessLookupError):
         os.killpg(launcher.pid, 0)  # no process of the group is left
     assert not server.is_running(), "the database was stopped"

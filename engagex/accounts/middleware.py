@@ -42,5 +42,7 @@ def _resolve(request):
     if membership is None:
         request.session.pop(ACTIVE_ORGANIZATION_SESSION_KEY, None)
         return _NoMembership()
-    request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = str(membership.organization_id)
+    active_id = str(membership.organization_id)
+    if request.session.get(ACTIVE_ORGANIZATION_SESSION_KEY) != active_id:
+        request.session[ACTIVE_ORGANIZATION_SESSION_KEY] = active_id  # a write only on change
     return membership

@@ -84,6 +84,8 @@ class Membership(models.Model):
                 fields=["organization", "user"], name="membership_unique_per_organization"
             )
         ]
+        # The one index not led by organization: "which organizations is this user in?"
+        # is asked on every request, across tenants by nature.
         indexes = [models.Index(fields=["user"], name="membership_user_idx")]
 
     def __str__(self) -> str:

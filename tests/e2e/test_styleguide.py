@@ -106,13 +106,15 @@ def test_mobile_sidebar_opens_behind_the_menu_button(open_page):
     page = open_page("/styleguide/", mobile=True)
     sidebar = page.locator("#sidebar")
     menu = page.get_by_role("button", name="Open menu")
-    expect(sidebar).not_to_be_in_viewport()
+    expect(sidebar).to_be_hidden()  # slid away and out of the Tab order
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
     expect(sidebar).to_be_in_viewport()
+    expect(sidebar.get_by_role("link").first).to_be_focused()  # focus moves inside
     page.keyboard.press("Escape")
-    expect(sidebar).not_to_be_in_viewport()
+    expect(sidebar).to_be_hidden()
     expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -1,6 +1,8 @@
 """Shared fixtures (DESIGN.md §4): an organization with one user per role, and an
 outsider who belongs to a different organization."""
 
+import socket
+
 import pytest
 from django.db import connection
 
@@ -81,3 +83,20 @@ def run_jobs(transactional_db):
             "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers, "
             "procrastinate_workers CASCADE"
         )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def capture_server(transactional_db):
+    """The real dev-mail capture SMTP server on a free port, storing into the test database."""
+    from engagex.devmail.smtp import capture_controller
+
+    controller = capture_controller("127.0.0.1", free_port())
+    controller.start()
+    yield controller
+    controller.stop()

@@ -17,15 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from engagex.lib.embedded_postgres import EmbeddedPostgres
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def launcher_env(tmp_path, **overrides) -> dict[str, str]:

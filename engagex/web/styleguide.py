@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from engagex.accounts.models import Organization
+from engagex.accounts.services import DEMO_SLUG, demo_organization_ensure
 from engagex.jobs import selectors as job_selectors
 from engagex.jobs import services as job_services
 from engagex.jobs.tasks import demo_progress
@@ -92,8 +93,7 @@ def styleguide(request):
     )
     demo_job = None
     if job_id := request.GET.get("job"):
-        organization = Organization.objects.filter(slug="demo").first()
-        demo_job = job_selectors.job_get(organization=organization, job_id=job_id)
+        demo_job = job_selectors.job_get(organization=_demo_organization(), job_id=job_id)
     context = {
         "table": state,
         "page": state.paginate(rows),
@@ -141,9 +141,7 @@ def demo_save(request):
 @debug_only
 @require_POST
 def demo_job_start(request):
-    organization, _created = Organization.objects.get_or_create(
-        slug="demo", defaults={"name": "Demo Company"}
-    )
+    organization, _created = demo_organization_ensure()
     job = job_services.job_create(
         organization=organization, kind="demo", title=_("Demo job: 20 steps")
     )
@@ -156,8 +154,12 @@ def demo_job_start(request):
 @debug_only
 @require_GET
 def demo_job_progress(request, job_id):
-    organization = Organization.objects.filter(slug="demo").first()
-    return _job_fragment(request, organization, job_id)
+    return _job_fragment(request, _demo_organization(), job_id)
+
+
+def _demo_organization() -> Organization | None:
+    # Nobody can sign in yet, so the styleguide's demo job belongs to the seeded demo org.
+    return Organization.objects.filter(slug=DEMO_SLUG).first()
 
 
 def _job_fragment(request, organization, job_id):

@@ -1,24 +1,9 @@
 """An email sent over SMTP shows up in the dev inbox, readable and deletable."""
 
 import smtplib
-import socket
 from email.message import EmailMessage
 
-import pytest
 from playwright.sync_api import expect
-
-from engagex.devmail.smtp import capture_controller
-
-
-@pytest.fixture
-def capture_server(transactional_db):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = capture_controller("127.0.0.1", port)
-    controller.start()
-    yield controller
-    controller.stop()
 
 
 def test_read_and_delete_a_captured_email(open_page, capture_server):

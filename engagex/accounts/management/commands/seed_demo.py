@@ -2,18 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
-from engagex.accounts.models import Organization
-
-DEMO_SLUG = "demo"
+from engagex.accounts.services import demo_organization_ensure
 
 
 class Command(BaseCommand):
     help = "Seed demo data (idempotent: does nothing when the demo organization exists)."
 
     def handle(self, *args, **options):
-        organization, created = Organization.objects.get_or_create(
-            slug=DEMO_SLUG, defaults={"name": "Demo Company"}
-        )
+        organization, created = demo_organization_ensure()
         if created:
             self.stdout.write(f"Seeded demo organization {organization.name!r}.")
         elif options["verbosity"] >= 2:

@@ -45,6 +45,10 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when ENGAGEX_ENV=production")
     SECRET_KEY = _development_secret_key()
 
+# The public address of this installation, used for links in emails.
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION and not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when ENGAGEX_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when ENGAGEX_ENV=production")
@@ -79,12 +83,24 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.admin",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "django_countries",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "heroicons",
     "csp",
     "procrastinate.contrib.django",
     "engagex.web",
     "engagex.accounts",
+    "engagex.audit",
+    "engagex.api",
     "engagex.jobs",
     "engagex.monitoring",
     "engagex.devmail",
@@ -98,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "engagex.accounts.middleware.ActiveOrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -121,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "engagex.web.context_processors.ui",
+                "engagex.accounts.context_processors.organizations",
             ],
         },
     },
@@ -131,6 +149,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 LANGUAGE_CODE = "en"
@@ -180,10 +203,99 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if PRODUCTION and not EMAIL_HOST:
     raise ImproperlyConfigured("EMAIL_HOST must be set when ENGAGEX_ENV=production")
 
+# -- Cache -------------------------------------------------------------------------------
+# Rate limits (sign-in lockout, API throttling) must be shared by every web process, so
+# the cache lives in PostgreSQL (table created by a migration); no extra service to run.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "engagex_cache",
+    }
+}
+
+# -- Accounts (django-allauth) ----------------------------------------------------------------
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+ACCOUNT_ADAPTER = "engagex.accounts.adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "engagex.accounts.forms.SignupDetailsForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# A 6-character code in the email instead of a link: works when the mail is read on
+# another device, and cannot be pre-fetched by link scanners.
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None  # the "Remember me" box decides
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "EngageX: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Brute-force protection: failed sign-ins per address (the lockout) and per IP.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "EngageX"
+SOCIALACCOUNT_ADAPTER = "engagex.accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified Google address signs in that user
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the Google button POSTs (CSRF-protected)
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID", "")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET", "")
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        # Sign-in with Google is offered only when both are configured.
+        "APPS": (
+            [{"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET, "key": ""}]
+            if GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET
+            else []
+        ),
+        "SCOPE": ["profile", "email"],
+        "AUTH_PARAMS": {"access_type": "online"},
+        "EMAIL_AUTHENTICATION": True,
+    }
+}
+# Invitations expire after this many days.
+INVITATION_EXPIRY_DAYS = 7
+
+# -- REST API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["engagex.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["engagex.api.permissions.HasApiKeyScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["engagex.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_RATE_LIMIT", "600/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EngageX API",
+    "DESCRIPTION": "REST API of EngageX. Authenticate with `Authorization: Bearer <API key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
 # -- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_NAME = "__Host-engagex_session" if PRODUCTION else "engagex_session"
 CSRF_COOKIE_SECURE = PRODUCTION
 # Pages send the token from the template (hx-headers), so scripts never need the cookie.
 CSRF_COOKIE_HTTPONLY = True

@@ -1,9 +1,21 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
 from django.urls import include, path
+
+# Django admin is for platform staff only, and signs in through allauth (so MFA and the
+# sign-in rate limits apply there too).
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "EngageX administration"
 
 urlpatterns = [
     path("", include("engagex.monitoring.urls")),
     path("", include("engagex.web.urls")),
+    path("", include("engagex.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("audit/", include("engagex.audit.urls")),
+    path("api/", include("engagex.api.urls")),
     path("jobs/", include("engagex.jobs.urls")),
+    path("admin/", admin.site.urls),
     # DEBUG only: every view there answers 404 when DEBUG is off.
     path("devmail/", include("engagex.devmail.urls")),
 ]

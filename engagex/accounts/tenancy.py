@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
+from django.shortcuts import redirect
 
 ACTIVE_ORGANIZATION_SESSION_KEY = "active_organization_id"
 
@@ -44,15 +46,23 @@ def get_for_org(model: type[M] | models.QuerySet[M], organization, pk) -> M:
         raise Http404 from None
 
 
-def organization_required(*, write: bool = False) -> Callable:
-    """View decorator: 404 without an active organization, 403 when a viewer tries to write."""
+def organization_required(*, write: bool = False, role: str | None = None) -> Callable:
+    """View decorator for tenant pages.
+
+    Anonymous users are sent to sign in; signed-in users without an organization go to
+    onboarding. `write=True` needs editor or above, `role="admin"` (or "owner") that role
+    or above; a lower role gets 403.
+    """
+    minimum = role or ("editor" if write else "viewer")
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
             if not request.membership:
-                raise Http404
-            if write and not request.membership.can_write:
+                return redirect("accounts:onboarding")
+            if not request.membership.has_role(minimum):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

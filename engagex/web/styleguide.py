@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from engagex.accounts.models import Organization
-from engagex.accounts.services import DEMO_SLUG, demo_organization_ensure
+from engagex.accounts.services.organizations import DEMO_SLUG, demo_organization_ensure
 from engagex.jobs import selectors as job_selectors
 from engagex.jobs import services as job_services
 from engagex.jobs.tasks import demo_progress

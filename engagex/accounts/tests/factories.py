@@ -1,6 +1,7 @@
 import factory
 
 from engagex.accounts.models import Membership, Organization, User
+from engagex.accounts.plans import default_plan
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -19,6 +20,12 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Organization {n}")
     slug = factory.Sequence(lambda n: f"org-{n}")
+    country = "DE"
+    postal_address = "Hauptstraße 1\n10115 Berlin"
+    default_from_name = factory.SelfAttribute("name")
+    default_from_email = factory.Sequence(lambda n: f"news@org-{n}.example.com")
+    time_zone = "Europe/Berlin"
+    plan = factory.LazyFunction(default_plan)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from engagex.accounts.services import demo_organization_ensure
+from engagex.accounts.services.organizations import demo_organization_ensure
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Writes for accounts, split by concept: organizations, team, API keys, usage."""

@@ -1,0 +1,1 @@
+"""HTML views for accounts, split by concept (onboarding, organizations, team, API keys)."""

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django.contrib.admin",
     "allauth",
     "allauth.account",
@@ -143,6 +144,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "engagex.web.forms.DesignSystemFormRenderer"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

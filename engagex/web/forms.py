@@ -1,0 +1,8 @@
+"""Every Django form renders with the design system: `{{ form }}` or `{{ field.as_field_group }}`."""
+
+from django.forms.renderers import TemplatesSetting
+
+
+class DesignSystemFormRenderer(TemplatesSetting):
+    form_template_name = "components/form.html"
+    field_template_name = "components/form_field.html"

@@ -33,7 +33,8 @@ def read_port(name: str, default: int) -> int:
     return int(raw)
 
 
-def prepare_database() -> None:
+def prepare_database() -> tuple[str, str]:
+    """Migrate and seed; returns the demo login (email, password) to print."""
     import django
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import call_command
@@ -44,6 +45,9 @@ def prepare_database() -> None:
         django.setup()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo", verbosity=1)  # says so only when it seeds
+        from engagex.accounts.services.organizations import DEMO_OWNER_EMAIL, demo_password
+
+        return DEMO_OWNER_EMAIL, demo_password()
     except ImproperlyConfigured as error:
         fail(str(error))
     except DatabaseError as error:
@@ -95,7 +99,7 @@ def main() -> int:
         except EmbeddedPostgresError as error:
             fail(f"the embedded {error}")
     try:
-        prepare_database()
+        demo_email, demo_pass = prepare_database()
         environment = dict(os.environ, PORT=str(port), DEVMAIL_PORT=str(devmail_port))
         # Procfile commands say `python`: make it this virtualenv's.
         environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
@@ -105,6 +109,8 @@ def main() -> int:
             f"  Dev inbox:  http://127.0.0.1:{port}/devmail/   "
             f"Styleguide: http://127.0.0.1:{port}/styleguide/\n"
             f"  Health:     http://127.0.0.1:{port}/health\n"
+            f"  Demo login: {demo_email} / {demo_pass}  "
+            "(also editor@example.com and viewer@example.com)\n"
             "  Press Ctrl-C to stop everything.\n",
             flush=True,
         )

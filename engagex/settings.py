@@ -46,7 +46,9 @@ if not SECRET_KEY:
     SECRET_KEY = _development_secret_key()
 
 # The public address of this installation, used for links in emails.
-SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+SITE_URL = env_str(
+    "SITE_URL", "" if PRODUCTION else f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}"
+)
 if PRODUCTION and not SITE_URL:
     raise ImproperlyConfigured("SITE_URL must be set when ENGAGEX_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
@@ -85,6 +87,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "django.contrib.admin",
+    # Before allauth, so our sign-in templates (accounts/templates/allauth, account, mfa,
+    # socialaccount) override allauth's own.
+    "engagex.accounts",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -99,7 +104,6 @@ INSTALLED_APPS = [
     "csp",
     "procrastinate.contrib.django",
     "engagex.web",
-    "engagex.accounts",
     "engagex.audit",
     "engagex.api",
     "engagex.jobs",

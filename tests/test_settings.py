@@ -14,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "app.example.com",
     "DATABASE_URL": "postgresql://app:pw@db.example.com:5432/engagex",
     "EMAIL_HOST": "smtp.example.com",
+    "SITE_URL": "https://app.example.com",
 }
 
 
@@ -52,6 +53,7 @@ def test_complete_production_configuration_is_secure_by_default():
         ("ALLOWED_HOSTS", "ALLOWED_HOSTS must be set when ENGAGEX_ENV=production"),
         ("DATABASE_URL", "DATABASE_URL must be set when ENGAGEX_ENV=production"),
         ("EMAIL_HOST", "EMAIL_HOST must be set when ENGAGEX_ENV=production"),
+        ("SITE_URL", "SITE_URL must be set when ENGAGEX_ENV=production"),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):

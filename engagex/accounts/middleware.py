@@ -6,6 +6,9 @@ that the signed-in user is still a member. Anonymous requests get None for both.
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from engagex.accounts.tenancy import ACTIVE_ORGANIZATION_SESSION_KEY, active_membership
@@ -22,6 +25,11 @@ class ActiveOrganizationMiddleware:
         request.organization = SimpleLazyObject(
             lambda: membership.organization if membership else None
         )
+        # Times on tenant pages read in the organization's own time zone.
+        if request.user.is_authenticated and membership:
+            timezone.activate(zoneinfo.ZoneInfo(membership.organization.time_zone))
+        else:
+            timezone.deactivate()
         return self.get_response(request)
 
 

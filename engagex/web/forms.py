@@ -1,4 +1,4 @@
-"""Every Django form renders with the design system: `{{ form }}` or `{{ field.as_field_group }}`."""
+"""Every Django form renders in the design system: `{{ form }}`, `{{ field.as_field_group }}`."""
 
 from django.forms.renderers import TemplatesSetting
 

@@ -14,6 +14,8 @@ class NavItem:
     label: str
     icon: str
     url_name: str | None = None  # None: section not available yet
+    # The lowest organization role that sees the item (pages check the role again).
+    minimum_role: str = "viewer"
 
     def url(self) -> str | None:
         return reverse(self.url_name) if self.url_name else None
@@ -41,8 +43,10 @@ PRODUCT_SECTIONS = (
         _("Organization"),
         (
             NavItem(_("Domains"), "globe-alt"),
-            NavItem(_("Team"), "user-group"),
-            NavItem(_("Settings"), "cog-6-tooth"),
+            NavItem(_("Team"), "user-group", "accounts:team"),
+            NavItem(_("API keys"), "key", "accounts:api-keys", minimum_role="admin"),
+            NavItem(_("Audit log"), "clipboard-document-list", "audit:log", minimum_role="admin"),
+            NavItem(_("Settings"), "cog-6-tooth", "accounts:settings"),
         ),
     ),
 )
@@ -56,7 +60,7 @@ DEVELOPER_SECTION = NavSection(
 )
 
 
-def nav_sections(current_path: str) -> list[dict]:
+def nav_sections(current_path: str, membership=None) -> list[dict]:
     sections = list(PRODUCT_SECTIONS)
     if settings.DEBUG:
         sections.append(DEVELOPER_SECTION)
@@ -64,6 +68,10 @@ def nav_sections(current_path: str) -> list[dict]:
     for section in sections:
         items = []
         for item in section.items:
+            if item.minimum_role != "viewer" and not (
+                membership and membership.has_role(item.minimum_role)
+            ):
+                continue
             url = item.url()
             current = bool(url) and (
                 current_path == url or (url != "/" and current_path.startswith(url))

@@ -7,8 +7,11 @@ import functools
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from engagex.accounts.services import usage
+from engagex.accounts.tenancy import organization_required
 from engagex.monitoring.health import health_report
 
 
@@ -24,7 +27,36 @@ def debug_only(view):
     return wrapper
 
 
+@organization_required()
 def dashboard(request):
+    organization = request.organization
+    email_usage = usage.emails_check(organization=organization, count=0)
+    member_count = organization.memberships.count()
+    return render(
+        request,
+        "web/dashboard.html",
+        {
+            "email_usage": email_usage,
+            "usage_percent": (
+                round(100 * email_usage.used / email_usage.limit) if email_usage.limit else None
+            ),
+            "member_count": member_count,
+            "setup_steps": [
+                (_("Organization created"), True, None),
+                (_("Postal address for email footers"), bool(organization.postal_address), None),
+                (_("Sender name and address"), bool(organization.default_from_email), None),
+                (
+                    _("Invite your team"),
+                    member_count > 1,
+                    reverse("accounts:team"),
+                ),
+            ],
+            "status_cards": _status_cards(),
+        },
+    )
+
+
+def _status_cards() -> list[dict]:
     report = health_report()
     worker_age = report.get("worker_heartbeat_age_seconds")
     status_cards = [
@@ -49,7 +81,7 @@ def dashboard(request):
             "value": report["queue_depth"] if report["queue_depth"] is not None else "—",
         },
     ]
-    return render(request, "web/dashboard.html", {"status_cards": status_cards})
+    return status_cards
 
 
 def csrf_failure(request, reason=""):

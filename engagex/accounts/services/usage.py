@@ -75,7 +75,7 @@ def _sending_blocked(organization: Organization) -> Decision | None:
 def emails_check(*, organization: Organization, count: int) -> Decision:
     """May the organization send `count` emails now? Read-only; use for previews and checks."""
     blocked = _sending_blocked(organization)
-    if blocked:
+    if blocked is not None:
         return blocked
     limit = organization.plan.monthly_emails
     used = emails_sent_this_month(organization)
@@ -108,7 +108,7 @@ def emails_reserve(*, organization: Organization, count: int) -> Decision:
     if count < 0:
         raise ValueError("count must not be negative")
     blocked = _sending_blocked(organization)
-    if blocked:
+    if blocked is not None:
         return blocked
     month = current_month()
     limit = organization.plan.monthly_emails

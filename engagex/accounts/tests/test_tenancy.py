@@ -1,12 +1,14 @@
 import uuid
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 
-from engagex.accounts.models import Membership, Organization
+from engagex.accounts.models import Membership
 from engagex.accounts.tenancy import get_for_org, organization_required
+from engagex.accounts.tests.factories import OrganizationFactory, UserFactory
 from engagex.jobs.models import Job
 
 
@@ -41,8 +43,9 @@ def test_get_for_org_accepts_a_queryset(org, job):
         get_for_org(Job.objects.filter(kind="other"), org, job.pk)
 
 
-def _request(membership):
+def _request(membership, user=None):
     request = RequestFactory().post("/")
+    request.user = user or UserFactory()
     request.membership = membership
     return request
 
@@ -55,6 +58,16 @@ def write_view(request):
 @organization_required()
 def read_view(request):
     return HttpResponse("read")
+
+
+@organization_required(role="admin")
+def manage_view(request):
+    return HttpResponse("managed")
+
+
+@organization_required(role="owner")
+def owner_view(request):
+    return HttpResponse("owned")
 
 
 class _NoMembership:
@@ -70,10 +83,40 @@ def test_roles_guard_writes(org):
     with pytest.raises(PermissionDenied):
         write_view(_request(viewer))
     assert write_view(_request(editor)).content == b"written"
-    with pytest.raises(Http404):
-        read_view(_request(_NoMembership()))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("viewer", {"read"}),
+        ("editor", {"read", "write"}),
+        ("admin", {"read", "write", "manage"}),
+        ("owner", {"read", "write", "manage", "own"}),
+    ],
+)
+def test_role_ladder(org, role, allowed):
+    membership = Membership(organization=org, role=role)
+    views = {"read": read_view, "write": write_view, "manage": manage_view, "own": owner_view}
+    for name, view in views.items():
+        if name in allowed:
+            assert view(_request(membership)).status_code == 200, name
+        else:
+            with pytest.raises(PermissionDenied):
+                view(_request(membership))
+
+
+@pytest.mark.django_db
+def test_no_organization_goes_to_onboarding_and_anonymous_to_sign_in():
+    response = read_view(_request(_NoMembership()))
+    assert (response.status_code, response.url) == (302, "/onboarding/")
+    request = _request(_NoMembership(), user=AnonymousUser())
+    request.path = "/campaigns/"
+    response = read_view(request)
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=")
 
 
 @pytest.mark.django_db
 def test_organization_model_is_uuid7():
-    assert Organization.objects.create(name="X", slug="x").pk.version == 7
+    assert OrganizationFactory().pk.version == 7

@@ -45,8 +45,10 @@ def test_outsider_gets_404(login, other_org, outsider, job):
     assert client.get(reverse("jobs:result", args=[job.id])).status_code == 404
 
 
-def test_anonymous_gets_404(client, job):
-    assert client.get(reverse("jobs:detail", args=[job.id])).status_code == 404
+def test_anonymous_is_sent_to_sign_in(client, job):
+    response = client.get(reverse("jobs:detail", args=[job.id]))
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
 
 
 def test_result_download(login, org, editor, job, settings, tmp_path):

@@ -2,12 +2,17 @@ import pytest
 from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from engagex.accounts.tests.factories import MembershipFactory, UserFactory
 from engagex.jobs.models import Job
 
 
-@pytest.mark.django_db
-def test_dashboard_shows_system_status_and_empty_state(client):
-    page = client.get(reverse("web:dashboard")).content.decode()
+def test_dashboard_shows_the_organization_usage_and_system_status(login, owner, org):
+    page = login(owner, org).get(reverse("web:dashboard")).content.decode()
+    assert "<h1>Acme Inc</h1>" in page
+    assert "Free" in page  # the plan
+    assert "of 1,000 on your plan" in page
+    assert "Getting started" in page
+    assert "Invite your team" in page
     assert "System status" in page
     assert "Connected" in page  # the database
     assert "Not running" in page  # no worker heartbeat in tests
@@ -15,18 +20,57 @@ def test_dashboard_shows_system_status_and_empty_state(client):
 
 
 @pytest.mark.django_db
-def test_dashboard_sidebar_marks_unbuilt_sections(client):
-    page = client.get(reverse("web:dashboard")).content.decode()
+def test_dashboard_needs_sign_in_and_an_organization(client, login):
+    response = client.get(reverse("web:dashboard"))
+    assert (response.status_code, response.url) == (302, "/accounts/login/?next=/")
+    response = login(UserFactory()).get(reverse("web:dashboard"))
+    assert (response.status_code, response.url) == (302, reverse("accounts:onboarding"))
+
+
+def test_dashboard_sidebar_marks_unbuilt_sections(login, viewer, org):
+    page = login(viewer, org).get(reverse("web:dashboard")).content.decode()
     assert 'aria-current="page"' in page
     assert page.count("Soon") >= 5
+    # Admin-only sections are not offered to a viewer.
+    assert "Audit log" not in page
+    assert "API keys" not in page
+    assert 'href="/team/"' in page
+
+
+def test_sidebar_offers_admin_sections_to_admins(login, owner, org):
+    page = login(owner, org).get(reverse("web:dashboard")).content.decode()
+    assert 'href="/audit/"' in page
+    assert 'href="/settings/api-keys/"' in page
+
+
+def test_top_bar_switches_between_the_users_organizations(login, owner, org, other_org):
+    MembershipFactory(organization=other_org, user=owner, role="viewer")
+    client = login(owner, org)
+    page = client.get(reverse("web:dashboard")).content.decode()
+    assert "Outsider Ltd" in page and 'aria-current="true"' in page
+    response = client.post(
+        reverse("accounts:organization-switch"),
+        {"organization": str(other_org.pk), "next": "/settings/?tab=x"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/settings/"
+    assert response.context["request"].organization == other_org
+    assert "Switched to Outsider Ltd" in response.content.decode()
+
+
+def test_suspended_organization_shows_a_banner(login, owner, org):
+    org.status = "suspended"
+    org.save()
+    page = login(owner, org).get(reverse("web:dashboard")).content.decode()
+    assert "This organization is suspended" in page
 
 
 @pytest.mark.django_db
-def test_developer_pages_hidden_without_debug(client, settings):
+def test_developer_pages_hidden_without_debug(client, settings, login, owner, org):
     settings.DEBUG = False
     assert client.get(reverse("web:styleguide")).status_code == 404
     assert client.post(reverse("web:styleguide-demo-delete")).status_code == 404
-    assert "Styleguide" not in client.get(reverse("web:dashboard")).content.decode()
+    assert "Styleguide" not in login(owner, org).get(reverse("web:dashboard")).content.decode()
 
 
 @pytest.mark.django_db

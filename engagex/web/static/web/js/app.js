@@ -206,7 +206,34 @@
   }
 
   // ---------------------------------------------------------------- wiring
+  // Time zone pickers start at the browser's zone when it is one of the options.
+  document.querySelectorAll("select[data-timezone-guess]").forEach(function (select) {
+    if (select.value && select.value !== "UTC") return;
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone && select.querySelector('option[value="' + zone + '"]')) select.value = zone;
+    } catch (error) {
+      /* keep the default */
+    }
+  });
+
+  // Disclosure menus (<details data-menu>): close on a click elsewhere or on Escape.
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details[data-menu][open]");
+    if (open) {
+      open.removeAttribute("open");
+      open.querySelector("summary").focus();
+    }
+  });
+
   document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest("details[data-menu]"));
     var toggle = event.target.closest("[data-sidebar-toggle]");
     if (toggle) {
       setSidebar(!document.body.classList.contains("sidebar-open"));

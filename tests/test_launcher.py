@@ -143,6 +143,8 @@ def test_run_serves_health_and_pages_then_stops_everything(tmp_path, stop):
             os.killpg(launcher.pid, signal.SIGKILL)
             raise
     assert "EngageX is starting" in output
+    password = (tmp_path / "var" / "demo_password").read_text().strip()
+    assert f"Demo login: demo@example.com / {password}" in output
     assert launcher.returncode == 0, "a requested stop is a clean exit"
     with pytest.raises(ProcessLookupError):
         os.killpg(launcher.pid, 0)  # no process of the group is left

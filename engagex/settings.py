@@ -281,8 +281,14 @@ INVITATION_EXPIRY_DAYS = 7
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["engagex.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["engagex.api.permissions.HasApiKeyScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["engagex.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_RATE_LIMIT", "600/min")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "engagex.api.throttling.ApiKeyRateThrottle",
+        "engagex.api.throttling.OrganizationRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env_str("API_RATE_LIMIT", "600/min"),
+        "organization": env_str("API_ORGANIZATION_RATE_LIMIT", "1200/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -1,3 +1,11 @@
-"""Placeholder: being built."""
+from django.urls import path
 
-urlpatterns: list = []
+from engagex.api import docs, views
+
+app_name = "api"
+urlpatterns = [
+    path("v1/me", views.MeView.as_view(), name="me"),
+    path("v1/organization", views.OrganizationView.as_view(), name="organization"),
+    path("schema/", docs.SchemaView.as_view(), name="schema"),
+    path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

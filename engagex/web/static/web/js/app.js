@@ -264,24 +264,33 @@
     }
   });
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    var submitter = submitterOf(form, event);
-    var asker = (submitter && submitter.hasAttribute("data-confirm") && submitter) ||
-      (form.hasAttribute("data-confirm") && form);
-    if (asker && !form.hasAttribute("data-confirmed")) {
+  // Capture phase: the question comes before anyone else sees the submit, including
+  // htmx's own listener on boosted forms (inside hx-boost regions such as tables).
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      var submitter = submitterOf(form, event);
+      var asker = (submitter && submitter.hasAttribute("data-confirm") && submitter) ||
+        (form.hasAttribute("data-confirm") && form);
+      if (!asker || form.hasAttribute("data-confirmed")) return;
       event.preventDefault();
+      event.stopPropagation();
       openConfirm(confirmOptions(asker), function () {
         form.setAttribute("data-confirmed", "");
         if (form.requestSubmit) form.requestSubmit(submitter || undefined);
         else form.submit();
         form.removeAttribute("data-confirmed");
       });
-      return;
-    }
+    },
+    true
+  );
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
     // htmx handles its own forms (loading state below); plain forms navigate away.
     if (!event.defaultPrevented && !form.hasAttribute("hx-get") && !form.hasAttribute("hx-post")) {
-      setLoading(submitter, true);
+      setLoading(submitterOf(form, event), true);
     }
   });
 

@@ -241,6 +241,8 @@ ACCOUNT_SESSION_REMEMBER = None  # the "Remember me" box decides
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "EngageX: "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_PREVENT_ENUMERATION = True
+# Tell people when their password, email address or two-factor settings change.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Brute-force protection: failed sign-ins per address (the lockout) and per IP.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
@@ -335,7 +337,10 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "frame-src": [SELF],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        # The "Continue with Google" form redirects to Google: browsers check that too.
+        "form-action": [SELF, "https://accounts.google.com"]
+        if GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET
+        else [SELF],
         "base-uri": [NONE],
         "object-src": [NONE],
     }

@@ -3,6 +3,7 @@ sign up → verify with the emailed code → onboarding → dashboard; invite a 
 accepts in a second browser; the teammate (a viewer) sees no write buttons and gets 403
 when posting anyway."""
 
+import json
 import re
 
 import pytest
@@ -47,7 +48,7 @@ def test_sign_up_verify_onboard_invite_and_viewer_limits(
 
     # --- The code arrives in the dev inbox --------------------------------------------
     inbox = page.context.new_page()
-    text = open_email(inbox, "Confirm")
+    text = open_email(inbox, "verification code")
     code = re.search(r"^\s{4}(\S+)\s*$", text, re.MULTILINE).group(1)
 
     page.get_by_label("Code").fill(code)
@@ -79,9 +80,10 @@ def test_sign_up_verify_onboard_invite_and_viewer_limits(
 
     page.goto("/team/")
     page.get_by_role("button", name="Invite teammate").first.click()
-    page.get_by_label("Email").fill("victor@example.com")
-    page.get_by_label("Role").select_option("viewer")
-    page.get_by_role("button", name="Send invitation").click()
+    dialog = page.get_by_role("dialog", name="Invite a teammate")
+    dialog.get_by_label("Email").fill("victor@example.com")
+    dialog.get_by_label("Role").select_option("viewer")
+    dialog.get_by_role("button", name="Send invitation").click()
     expect(page.locator("#toasts")).to_contain_text("victor@example.com")
 
     invitation_text = open_email(inbox, "invited")
@@ -108,7 +110,8 @@ def test_sign_up_verify_onboard_invite_and_viewer_limits(
     expect(teammate_page.get_by_role("button", name="Save settings")).to_have_count(0)
     expect(teammate_page.get_by_label("Organization name")).to_be_disabled()
     # A hand-made POST with the viewer's own session and CSRF token.
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', teammate_page.content()).group(1)
+    headers = teammate_page.evaluate("document.body.getAttribute('hx-headers')")
+    token = json.loads(headers)["X-CSRFToken"]
     response = teammate_page.request.post(
         f"{live_server.url}/team/invitations/",
         form={"email": "mallory@example.com", "role": "owner"},

@@ -198,6 +198,30 @@ def _check_can_invite(actor_membership: Membership, role: str) -> None:
         raise TeamError(_("Only an owner can invite another owner."))
 
 
+# Invitation emails go to addresses the inviter typed: cap them so a compromised or
+# careless account cannot use us to spam. Per organization per hour, and per invitation.
+INVITATIONS_PER_HOUR = 30
+RESEND_INTERVAL = timedelta(minutes=1)
+
+
+def _check_send_budget(organization: Organization, invitation: Invitation | None = None) -> None:
+    now = timezone.now()
+    if invitation is not None and invitation.pk and now - invitation.last_sent_at < RESEND_INTERVAL:
+        raise TeamError(
+            _("That invitation was sent less than a minute ago. Give it a moment to arrive."),
+            code="rate_limited",
+        )
+    sent_recently = Invitation.objects.filter(
+        organization=organization, last_sent_at__gte=now - timedelta(hours=1)
+    ).count()
+    if sent_recently >= INVITATIONS_PER_HOUR:
+        raise TeamError(
+            _("You have sent %(count)s invitations in the last hour. Try again later.")
+            % {"count": sent_recently},
+            code="rate_limited",
+        )
+
+
 def _send_invitation_email(invitation: Invitation, token: str, inviter: User) -> None:
     organization = invitation.organization
     context = {
@@ -268,6 +292,7 @@ def invitation_create(
         )
     inviter = actor_membership.user
     invitation = _open_invitation_for_update(organization, email)
+    _check_send_budget(organization, invitation)
     refreshed = invitation is not None
     if invitation is None:
         invitation = Invitation(organization=organization, email=email)
@@ -312,6 +337,7 @@ def invitation_resend(
     _check_can_invite(actor_membership, invitation.role)
     if not invitation.is_open:
         raise TeamError(_("This invitation was already used or revoked."), code="closed")
+    _check_send_budget(organization, invitation)
     token = _issue(invitation)
     invitation.invited_by = actor_membership.user
     invitation.save(update_fields=["token_hash", "expires_at", "last_sent_at", "invited_by"])

@@ -251,6 +251,7 @@ def test_editor_cannot_invite(org, owner, editor):
 
 def test_inviting_the_same_address_again_refreshes_the_open_invitation(org, admin):
     first, old_token = invite(org, admin, email="a@example.com", role="viewer")
+    sent_a_while_ago(first)
     second, new_token = invite(org, admin, email="A@example.com", role="editor")
     assert second.pk == first.pk
     assert Invitation.objects.count() == 1
@@ -266,10 +267,38 @@ def test_invitations_of_other_organizations_do_not_collide(org, admin, other_org
     assert Invitation.objects.filter(email="shared@example.com").count() == 2
 
 
+def sent_a_while_ago(invitation):
+    Invitation.objects.filter(pk=invitation.pk).update(
+        last_sent_at=timezone.now() - timedelta(minutes=5)
+    )
+
+
+def test_resending_right_away_is_refused(org, admin):
+    invitation, token = invite(org, admin)
+    with pytest.raises(TeamError, match="less than a minute ago"):
+        team.invitation_resend(
+            organization=org, actor_membership=membership(org, admin), invitation=invitation
+        )
+    with pytest.raises(TeamError, match="less than a minute ago"):
+        invite(org, admin, email=invitation.email)
+    assert Invitation.objects.get(pk=invitation.pk).token_hash == team.hash_token(token)
+
+
+def test_an_organization_may_send_30_invitations_an_hour(org, admin):
+    for number in range(team.INVITATIONS_PER_HOUR):
+        invite(org, admin, email=f"person{number}@example.com")
+    with pytest.raises(TeamError, match="30 invitations in the last hour"):
+        invite(org, admin, email="one-too-many@example.com")
+    assert not Invitation.objects.filter(email="one-too-many@example.com").exists()
+    Invitation.objects.update(last_sent_at=timezone.now() - timedelta(hours=2))
+    invite(org, admin, email="one-too-many@example.com")
+
+
 def test_resend_issues_a_new_token_and_extends_expiry(org, admin):
     invitation, old_token = invite(org, admin)
     Invitation.objects.filter(pk=invitation.pk).update(
-        expires_at=timezone.now() - timedelta(days=1)
+        expires_at=timezone.now() - timedelta(days=1),
+        last_sent_at=timezone.now() - timedelta(days=8),
     )
     invitation.refresh_from_db()
     invitation, new_token = team.invitation_resend(

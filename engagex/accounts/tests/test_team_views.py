@@ -1,12 +1,14 @@
 """The Team page and its writes: who may do what, and what people see."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from engagex.accounts.models import Invitation, Membership
 from engagex.accounts.services import team
@@ -216,6 +218,9 @@ def test_the_invite_form_page_without_javascript(login, org, admin):
 
 def test_resend_kills_the_old_link(login, client, org, admin, django_capture_on_commit_callbacks):
     invitation, old_token = make_invitation(org, admin)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        last_sent_at=timezone.now() - timedelta(minutes=5)
+    )
     mail.outbox.clear()
     signed_in = login(admin, org)
     with django_capture_on_commit_callbacks(execute=True):

@@ -72,10 +72,22 @@ def nav_sections(current_path: str, membership=None) -> list[dict]:
                 membership and membership.has_role(item.minimum_role)
             ):
                 continue
-            url = item.url()
-            current = bool(url) and (
-                current_path == url or (url != "/" and current_path.startswith(url))
-            )
-            items.append({"label": item.label, "icon": item.icon, "url": url, "current": current})
+            items.append({"label": item.label, "icon": item.icon, "url": item.url()})
         rendered.append({"heading": section.heading, "items": items})
+    # The current item is the longest URL the path starts with: /settings/api-keys/ is
+    # "API keys", not also "Settings".
+    matches = [
+        item
+        for section in rendered
+        for item in section["items"]
+        if item["url"]
+        and (
+            current_path == item["url"]
+            or (item["url"] != "/" and current_path.startswith(item["url"]))
+        )
+    ]
+    current = max(matches, key=lambda item: len(item["url"]), default=None)
+    for section in rendered:
+        for item in section["items"]:
+            item["current"] = item is current
     return rendered

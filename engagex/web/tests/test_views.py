@@ -130,3 +130,10 @@ def test_demo_job_is_created_and_queued(django_capture_on_commit_callbacks, clie
     assert f'id="job-{job.id}"' in fragment
     assert reverse("web:styleguide-demo-job", args=[job.id]) in fragment
     assert "Waiting for a worker" in fragment
+
+
+def test_only_the_most_specific_sidebar_item_is_current(login, owner, org):
+    page = login(owner, org).get(reverse("accounts:api-keys")).content.decode()
+    assert page.count('aria-current="page"') == 1
+    current = page.split('aria-current="page"')[1].split("</a>")[0]
+    assert "API keys" in current

@@ -1,6 +1,7 @@
 """Destructive actions inside a table ask first, even though the table region is
 htmx-boosted: Cancel changes nothing, confirming does it and says so."""
 
+from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
 from engagex.accounts.models import ApiKey, Membership
@@ -9,8 +10,6 @@ from engagex.accounts.tests.factories import MembershipFactory
 
 
 def sign_in(open_page, user, password="correct horse battery staple"):
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.get_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )

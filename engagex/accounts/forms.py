@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django import forms
@@ -24,9 +25,21 @@ class SignupDetailsForm(forms.Form):
         user.save(update_fields=["full_name"])
 
 
+@functools.cache  # available_timezones() reads the zone database from disk
 def time_zone_choices() -> list[tuple[str, str]]:
     names = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
     return [(name, name.replace("_", " ")) for name in names if "/" in name or name == "UTC"]
+
+
+def time_zone_field() -> forms.ChoiceField:
+    # The browser's own zone is preselected by app.js (data-timezone-guess).
+    return forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices(),
+        initial="UTC",
+        help_text=_("Scheduled campaigns and reports use this time zone."),
+        widget=forms.Select(attrs={"data-timezone-guess": ""}),
+    )
 
 
 class OrganizationBasicsForm(forms.ModelForm):
@@ -38,20 +51,11 @@ class OrganizationBasicsForm(forms.ModelForm):
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "organization", "autofocus": True}),
         }
-        help_texts = {
-            "time_zone": _("Scheduled campaigns and reports use this time zone."),
-        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].required = True
-        self.fields["time_zone"] = forms.ChoiceField(
-            label=_("Time zone"),
-            choices=time_zone_choices(),
-            initial="UTC",
-            help_text=self.Meta.help_texts["time_zone"],
-            widget=forms.Select(attrs={"data-timezone-guess": ""}),
-        )
+        self.fields["time_zone"] = time_zone_field()
 
 
 class OrganizationAddressForm(forms.ModelForm):
@@ -127,7 +131,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         self.fields["postal_address"].widget.attrs.pop("autofocus", None)
         for name in ("country", "postal_address", "default_from_name", "default_from_email"):
             self.fields[name].required = True
-        self.fields["time_zone"] = OrganizationBasicsForm().fields["time_zone"]
+        self.fields["time_zone"] = time_zone_field()
 
     clean_postal_address = OrganizationAddressForm.clean_postal_address
 

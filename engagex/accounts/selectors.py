@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from engagex.accounts.models import Invitation, Membership, Organization
+from engagex.accounts.models import ApiKey, Invitation, Membership, Organization
 from engagex.accounts.roles import RANK
+from engagex.lib.tokens import token_digest
 
 # Cap for the pending invitations list: it is never paginated (open invitations are few).
 MAX_PENDING_INVITATIONS = 200
@@ -60,12 +61,24 @@ def invitation_by_token(token: str) -> Invitation | None:
 
     Not tenant-scoped: the token itself names the organization (like an API key).
     """
-    from engagex.accounts.services.team import hash_token
-
     if not token or len(token) > 200:
         return None
     return (
         Invitation.objects.select_related("organization", "invited_by")
-        .filter(token_hash=hash_token(token))
+        .filter(token_hash=token_digest(token))
         .first()
     )
+
+
+def api_key_list(
+    *, organization: Organization, search: str = "", status: str = ""
+) -> QuerySet[ApiKey]:
+    """The organization's keys for the settings page; `status` is "", "active" or "revoked"."""
+    keys = ApiKey.objects.filter(organization=organization).select_related("created_by")
+    if search:
+        keys = keys.filter(Q(name__icontains=search) | Q(prefix__icontains=search))
+    if status == "active":
+        keys = keys.filter(revoked_at__isnull=True)
+    elif status == "revoked":
+        keys = keys.filter(revoked_at__isnull=False)
+    return keys

@@ -22,7 +22,6 @@ send and nothing else.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import secrets
@@ -37,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from engagex import audit
 from engagex.accounts.models import ApiKey, Organization, User
+from engagex.lib.tokens import token_digest
 
 KEY_MARKER = "ex_"
 PREFIX_LENGTH = 8
@@ -47,10 +47,6 @@ NAME_MAX_LENGTH = 100
 SCOPE_ORDER = (ApiKey.Scope.READ, ApiKey.Scope.WRITE, ApiKey.Scope.SEND)
 # Writing last_used_at on every request would turn every API read into a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-
-
-def hash_key(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 def looks_like_key(raw_key: str) -> bool:
@@ -105,7 +101,7 @@ def api_key_create(
         organization=organization,
         name=name,
         prefix=prefix,
-        key_hash=hash_key(raw_key),
+        key_hash=token_digest(raw_key),
         scopes=scopes,
         created_by=actor,
     )
@@ -148,7 +144,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     """
     if not looks_like_key(raw_key):
         return None
-    key_hash = hash_key(raw_key)
+    key_hash = token_digest(raw_key)
     api_key = (
         ApiKey.objects.select_related("organization__plan")
         .filter(key_hash=key_hash, revoked_at__isnull=True)
@@ -168,15 +164,3 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
 
 
 # -- Reads (the settings page) ----------------------------------------------------------------
-
-
-def api_key_list(*, organization: Organization, search: str = "", status: str = ""):
-    """The organization's keys for the settings page; `status` is "", "active" or "revoked"."""
-    keys = ApiKey.objects.filter(organization=organization).select_related("created_by")
-    if search:
-        keys = keys.filter(Q(name__icontains=search) | Q(prefix__icontains=search))
-    if status == "active":
-        keys = keys.filter(revoked_at__isnull=True)
-    elif status == "revoked":
-        keys = keys.filter(revoked_at__isnull=False)
-    return keys

@@ -19,7 +19,6 @@ Audit metadata holds ids and roles only, never addresses.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -34,6 +33,7 @@ from django.utils.translation import gettext as _
 from engagex import audit
 from engagex.accounts.models import Invitation, Membership, Organization, User
 from engagex.accounts.roles import roles_assignable_by
+from engagex.lib.tokens import token_digest
 from engagex.web.emails import absolute_url, send_email
 
 Role = Membership.Role
@@ -60,14 +60,10 @@ class InvitationError(TeamError):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_token() -> tuple[str, str]:
     """(token for the link, hash to store)."""
     token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
+    return token, token_digest(token)
 
 
 def normalize_email(email: str) -> str:
@@ -436,7 +432,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("organization")
-        .filter(token_hash=hash_token(token or ""))
+        .filter(token_hash=token_digest(token or ""))
         .first()
     )
     invitation_check(invitation)

@@ -12,6 +12,7 @@ from engagex.accounts.services import team
 from engagex.accounts.services.team import InvitationError, TeamError
 from engagex.accounts.tests.factories import MembershipFactory, UserFactory
 from engagex.audit.models import AuditEntry
+from engagex.lib.tokens import token_digest
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -200,7 +201,7 @@ def test_editor_cannot_remove_others(org, owner, editor, viewer):
 def test_invitation_create_stores_a_hash_sends_email_and_audits(org, admin):
     invitation, token = invite(org, admin, email="  New.Person@Example.COM ")
     assert invitation.email == "new.person@example.com"
-    assert invitation.token_hash == team.hash_token(token) and token not in invitation.token_hash
+    assert invitation.token_hash == token_digest(token) and token not in invitation.token_hash
     assert invitation.invited_by == admin and invitation.role == "editor"
     days = (invitation.expires_at - timezone.now()).days
     assert days in (6, 7)
@@ -257,7 +258,7 @@ def test_inviting_the_same_address_again_refreshes_the_open_invitation(org, admi
     assert Invitation.objects.count() == 1
     second.refresh_from_db()
     assert second.role == "editor"
-    assert second.token_hash == team.hash_token(new_token) != team.hash_token(old_token)
+    assert second.token_hash == token_digest(new_token) != token_digest(old_token)
     assert AuditEntry.objects.filter(action="invitation.created").count() == 2
 
 
@@ -281,7 +282,7 @@ def test_resending_right_away_is_refused(org, admin):
         )
     with pytest.raises(TeamError, match="less than a minute ago"):
         invite(org, admin, email=invitation.email)
-    assert Invitation.objects.get(pk=invitation.pk).token_hash == team.hash_token(token)
+    assert Invitation.objects.get(pk=invitation.pk).token_hash == token_digest(token)
 
 
 def test_an_organization_may_send_30_invitations_an_hour(org, admin):
@@ -306,7 +307,7 @@ def test_resend_issues_a_new_token_and_extends_expiry(org, admin):
     )
     assert new_token != old_token
     assert not invitation.is_expired
-    assert Invitation.objects.get(pk=invitation.pk).token_hash == team.hash_token(new_token)
+    assert Invitation.objects.get(pk=invitation.pk).token_hash == token_digest(new_token)
     assert AuditEntry.objects.filter(action="invitation.resent").exists()
 
 
@@ -316,7 +317,7 @@ def test_admin_cannot_resend_an_owner_invitation(org, owner, admin):
         team.invitation_resend(
             organization=org, actor_membership=membership(org, admin), invitation=invitation
         )
-    assert Invitation.objects.get(pk=invitation.pk).token_hash == team.hash_token(token)
+    assert Invitation.objects.get(pk=invitation.pk).token_hash == token_digest(token)
 
 
 def test_revoke_closes_the_invitation(org, admin):

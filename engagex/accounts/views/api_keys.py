@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engagex.accounts.models import ApiKey
+from engagex.accounts.selectors import api_key_list
 from engagex.accounts.services.api_keys import (
     NAME_MAX_LENGTH,
     api_key_create,
-    api_key_list,
     api_key_revoke,
 )
 from engagex.accounts.tenancy import get_for_org, organization_required
@@ -89,13 +89,13 @@ def _render_page(request, *, form: ApiKeyCreateForm, created=None, secret: str =
         default_sort="-created_at",
         search_placeholder=_("Search by name or key prefix"),
     )
-    ordering = (
-        F("last_used_at").desc(nulls_last=True)
-        if state.sort_key == "last_used_at" and state.descending
-        else F("last_used_at").asc(nulls_first=True)
-        if state.sort_key == "last_used_at"
-        else state.ordering[0]
-    )
+    ordering = state.ordering[0]
+    if state.sort_key == "last_used_at":
+        # Keys never used count as the least recently used.
+        last_used = F("last_used_at")
+        ordering = (
+            last_used.desc(nulls_last=True) if state.descending else last_used.asc(nulls_first=True)
+        )
     rows = api_key_list(
         organization=request.organization,
         search=state.search,

@@ -205,12 +205,11 @@ def invitation_create(request):
     return render(request, "accounts/team_invite.html", context, status=status)
 
 
-@require_POST
-@organization_required(role=Role.ADMIN)
-def invitation_resend(request, invitation_id):
+def _invitation_action(request, invitation_id, service, success_message: str):
+    """Resend or revoke: the service decides, the user gets a toast either way."""
     invitation = get_for_org(Invitation, request.organization, invitation_id)
     try:
-        team_services.invitation_resend(
+        service(
             organization=request.membership.organization,
             actor_membership=request.membership,
             invitation=invitation,
@@ -218,31 +217,30 @@ def invitation_resend(request, invitation_id):
     except TeamError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            _("Invitation sent again to %(email)s. The previous link no longer works.")
-            % {"email": invitation.email},
-        )
+        messages.success(request, success_message % {"email": invitation.email})
     return redirect("accounts:team")
+
+
+@require_POST
+@organization_required(role=Role.ADMIN)
+def invitation_resend(request, invitation_id):
+    return _invitation_action(
+        request,
+        invitation_id,
+        team_services.invitation_resend,
+        _("Invitation sent again to %(email)s. The previous link no longer works."),
+    )
 
 
 @require_POST
 @organization_required(role=Role.ADMIN)
 def invitation_revoke(request, invitation_id):
-    invitation = get_for_org(Invitation, request.organization, invitation_id)
-    try:
-        team_services.invitation_revoke(
-            organization=request.membership.organization,
-            actor_membership=request.membership,
-            invitation=invitation,
-        )
-    except TeamError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request, _("Invitation for %(email)s revoked.") % {"email": invitation.email}
-        )
-    return redirect("accounts:team")
+    return _invitation_action(
+        request,
+        invitation_id,
+        team_services.invitation_revoke,
+        _("Invitation for %(email)s revoked."),
+    )
 
 
 # -- accepting -------------------------------------------------------------------------------

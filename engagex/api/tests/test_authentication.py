@@ -72,7 +72,7 @@ def test_a_signed_in_web_session_is_not_enough(login, owner, org):
         ("Token {key}", ["scheme", "bearer"]),
         ("{key}", ["scheme", "bearer"]),
         ("Bearer {key} extra", ["spaces"]),
-        ("Bearer sk_live_1234567890", ["malformed api key", "ex_"]),
+        ("Bearer not-an-engagex-key", ["malformed api key", "ex_"]),
         ("Bearer ex_abc", ["malformed api key"]),
         ("Bearer {key}x", ["malformed api key"]),
         ("Bearer ' OR 1=1 --", ["spaces"]),

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
+    "django.contrib.postgres",
     "django.contrib.admin",
     # Before allauth, so our sign-in templates (accounts/templates/allauth, account, mfa,
     # socialaccount) override allauth's own.
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "engagex.audit",
     "engagex.api",
     "engagex.jobs",
+    "engagex.contacts",
     "engagex.monitoring",
     "engagex.devmail",
 ]

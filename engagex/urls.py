@@ -15,6 +15,8 @@ urlpatterns = [
     path("audit/", include("engagex.audit.urls")),
     path("api/", include("engagex.api.urls")),
     path("jobs/", include("engagex.jobs.urls")),
+    path("contacts/", include("engagex.contacts.urls")),
+    path("confirm/", include("engagex.contacts.public_urls")),
     path("admin/", admin.site.urls),
     # DEBUG only: every view there answers 404 when DEBUG is off.
     path("devmail/", include("engagex.devmail.urls")),

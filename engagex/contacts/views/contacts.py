@@ -1,0 +1,3 @@
+"""Views: contacts."""
+
+urlpatterns: list = []

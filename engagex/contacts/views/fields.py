@@ -1,0 +1,3 @@
+"""Views: fields."""
+
+urlpatterns: list = []

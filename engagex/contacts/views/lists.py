@@ -1,0 +1,3 @@
+"""Views: lists."""
+
+urlpatterns: list = []

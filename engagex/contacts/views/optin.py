@@ -1,0 +1,3 @@
+"""Views: optin."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: segments."""
+
+urlpatterns: list = []

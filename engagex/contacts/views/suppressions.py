@@ -1,0 +1,3 @@
+"""Views: suppressions."""
+
+urlpatterns: list = []

@@ -114,8 +114,8 @@ class Contact(TenantModel):
                 condition=Q(deleted_at__isnull=True),
             ),
             models.Index(
-                fields=["organization", "status"],
-                name="contact_org_status_idx",
+                fields=["organization", "status", "email"],
+                name="contact_org_status_email_idx",
                 condition=Q(deleted_at__isnull=True),
             ),
             models.Index(
@@ -125,8 +125,8 @@ class Contact(TenantModel):
             ),
             # "Deleted contacts" view and the purge job.
             models.Index(
-                fields=["organization", "deleted_at"],
-                name="contact_org_deleted_idx",
+                fields=["organization", "deleted_at", "id"],
+                name="contact_org_deleted_id_idx",
                 condition=Q(deleted_at__isnull=False),
             ),
             GinIndex(fields=["tags"], name="contact_tags_gin"),

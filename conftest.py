@@ -5,8 +5,10 @@ import socket
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from engagex.accounts.models import Membership
+from engagex.accounts.services.api_keys import api_key_create
 from engagex.accounts.tenancy import ACTIVE_ORGANIZATION_SESSION_KEY
 from engagex.accounts.tests.factories import MembershipFactory, OrganizationFactory
 
@@ -100,3 +102,52 @@ def capture_server(transactional_db):
     controller.start()
     yield controller
     controller.stop()
+
+
+@pytest.fixture
+def make_key(org, owner):
+    """(ApiKey, secret) for `organization` (default: org) with the given scopes."""
+
+    def make(*scopes: str, organization=None, name: str = "Test key"):
+        return api_key_create(
+            organization=organization or org,
+            actor=owner,
+            name=name,
+            scopes=list(scopes) or ["read"],
+        )
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """A client that sends JSON and an Authorization header; no session."""
+
+    class ApiClient:
+        def __init__(self):
+            self.client = Client()
+
+        def request(self, method: str, path: str, key: str | None = None, *, auth=None, json=None):
+            headers = {}
+            if auth is not None:
+                headers["Authorization"] = auth
+            elif key is not None:
+                headers["Authorization"] = f"Bearer {key}"
+            call = getattr(self.client, method.lower())
+            if json is not None:
+                return call(path, data=json, content_type="application/json", headers=headers)
+            return call(path, headers=headers)
+
+        def get(self, path, key=None, **kwargs):
+            return self.request("GET", path, key, **kwargs)
+
+        def patch(self, path, key=None, **kwargs):
+            return self.request("PATCH", path, key, **kwargs)
+
+        def post(self, path, key=None, **kwargs):
+            return self.request("POST", path, key, **kwargs)
+
+        def delete(self, path, key=None, **kwargs):
+            return self.request("DELETE", path, key, **kwargs)
+
+    return ApiClient()

@@ -191,6 +191,8 @@ STORAGES = {
         )
     },
 }
+# Largest contacts import file accepted (CSV or XLSX).
+CONTACT_IMPORT_MAX_BYTES = env_int("CONTACT_IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024, minimum=1024)
 
 # -- Email --------------------------------------------------------------------------------

@@ -32,7 +32,10 @@ PRODUCT_SECTIONS = (
         None,
         (
             NavItem(_("Dashboard"), "home", "web:dashboard"),
-            NavItem(_("Contacts"), "users"),
+            NavItem(_("Contacts"), "users", "contacts:list"),
+            NavItem(_("Lists"), "queue-list", "contacts:lists"),
+            NavItem(_("Segments"), "funnel", "contacts:segments"),
+            NavItem(_("Suppression list"), "no-symbol", "contacts:suppressions"),
             NavItem(_("Templates"), "document-text"),
             NavItem(_("Campaigns"), "paper-airplane"),
             NavItem(_("Automations"), "bolt"),

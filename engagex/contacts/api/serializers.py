@@ -11,6 +11,7 @@ from engagex.contacts.models import (
     FIELD_KEY_MAX_LENGTH,
     TAG_MAX_LENGTH,
     Contact,
+    ContactImport,
     ContactList,
     CustomField,
     Segment,
@@ -258,3 +259,35 @@ class CustomFieldCreateSerializer(StrictSerializer):
     label = serializers.CharField(max_length=100)
     type = serializers.ChoiceField(choices=CustomField.Type.choices)
     key = serializers.CharField(max_length=FIELD_KEY_MAX_LENGTH, required=False)
+
+
+class ImportCreateSerializer(StrictSerializer):
+    file = serializers.FileField()
+    mapping = serializers.JSONField(
+        required=False,
+        help_text='One target per column: "" (ignore), email, first_name, last_name, tags, '
+        "field:<key>, new:<type>:<label>. Omitted: guessed from the header.",
+    )
+    list_id = serializers.UUIDField(required=False)
+    tags = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    existing = serializers.ChoiceField(choices=ContactImport.Existing.choices, required=False)
+    consent_text = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "original_name",
+            "status",
+            "total_rows",
+            "created_count",
+            "updated_count",
+            "skipped_count",
+            "rejected_count",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

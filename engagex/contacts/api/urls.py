@@ -28,6 +28,8 @@ urlpatterns = [
         views.SegmentMembersView.as_view(),
         name="segment-members",
     ),
+    path("imports", views.ImportCollectionView.as_view(), name="imports"),
+    path("imports/<uuid:import_id>", views.ImportDetailView.as_view(), name="import"),
     path("suppressions", views.SuppressionCollectionView.as_view(), name="suppressions"),
     path(
         "suppressions/<uuid:suppression_id>",

@@ -9,18 +9,22 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engagex.accounts.tenancy import get_for_org
 from engagex.contacts.api import serializers as s
 from engagex.contacts.emails import InvalidEmail, email_hash, normalize_email
+from engagex.contacts.importer.mapping import guess_mapping
 from engagex.contacts.models import (
     Contact,
+    ContactImport,
     ContactList,
     CustomField,
     ListMembership,
@@ -31,6 +35,7 @@ from engagex.contacts.selectors.contacts import contacts_filter
 from engagex.contacts.selectors.segments import segment_contacts
 from engagex.contacts.services import contacts as contact_services
 from engagex.contacts.services import fields as field_services
+from engagex.contacts.services import imports as import_services
 from engagex.contacts.services import lists as list_services
 from engagex.contacts.services import segments as segment_services
 from engagex.contacts.services import suppressions as suppression_services
@@ -40,6 +45,7 @@ CONTACTS = ["Contacts"]
 LISTS = ["Lists"]
 SEGMENTS = ["Segments"]
 SUPPRESSIONS = ["Suppressions"]
+IMPORTS = ["Imports"]
 
 
 class NewestFirst(CursorPagination):
@@ -610,6 +616,65 @@ class CustomFieldCollectionView(APIView):
             key=data.get("key"),
         )
         return Response(s.CustomFieldSerializer(custom_field).data, status=status.HTTP_201_CREATED)
+
+
+class ImportCollectionView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="imports_create",
+        summary="Upload a CSV or XLSX file and start importing it",
+        description="multipart/form-data. The import runs in the background: poll "
+        "`GET /api/v1/imports/{id}`. A whole-file problem (wrong type, empty, too large, no "
+        "email column, a column mapped twice) gives 400 and nothing is stored.",
+        request={"multipart/form-data": s.ImportCreateSerializer},
+        responses={202: s.ImportSerializer},
+        tags=IMPORTS,
+    )
+    def post(self, request):
+        data = _valid(s.ImportCreateSerializer, request.data.dict() | request.FILES.dict())
+        contact_list = None
+        if data.get("list_id"):
+            contact_list = get_for_org(ContactList, request.organization, data["list_id"])
+        with transaction.atomic():
+            contact_import = call_service(
+                import_services.contact_import_upload,
+                organization=request.organization,
+                actor=None,
+                uploaded_file=data["file"],
+            )
+            mapping = data.get("mapping")
+            if mapping is None:
+                info = import_services.contact_import_file_info(contact_import=contact_import)
+                fields = list(CustomField.objects.filter(organization=request.organization))
+                mapping = guess_mapping(info.header, fields)
+            if not isinstance(mapping, list) or not all(isinstance(m, str) for m in mapping):
+                raise serializers.ValidationError({"mapping": ["Send a list of targets."]})
+            call_service(
+                import_services.contact_import_start,
+                organization=request.organization,
+                actor=None,
+                contact_import=contact_import,
+                mapping=mapping,
+                contact_list=contact_list,
+                tags=data.get("tags", ""),
+                existing=data.get("existing", ContactImport.Existing.UPDATE),
+                consent_text=data.get("consent_text", ""),
+            )
+        contact_import.refresh_from_db()
+        return Response(s.ImportSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailView(APIView):
+    @extend_schema(
+        operation_id="imports_retrieve",
+        summary="Status and counts of an import",
+        responses=s.ImportSerializer,
+        tags=IMPORTS,
+    )
+    def get(self, request, import_id):
+        contact_import = get_for_org(ContactImport, request.organization, import_id)
+        return Response(s.ImportSerializer(contact_import).data)
 
 
 def _is_suppressed(organization, email: str) -> bool:

@@ -10,7 +10,7 @@ import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
@@ -32,6 +32,7 @@ from engagex.contacts.models import (
     Suppression,
 )
 from engagex.contacts.selectors.contacts import contacts_filter
+from engagex.contacts.selectors.lists import list_member_counts
 from engagex.contacts.selectors.segments import segment_contacts
 from engagex.contacts.services import contacts as contact_services
 from engagex.contacts.services import fields as field_services
@@ -262,22 +263,24 @@ class ContactBulkView(APIView):
         )
 
 
-def _list_counts(queryset):
-    def count(state):
-        return Count("memberships", filter=Q(memberships__status=state))
-
-    return queryset.annotate(
-        subscribed=count(ListMembership.Status.SUBSCRIBED),
-        unconfirmed=count(ListMembership.Status.UNCONFIRMED),
-        unsubscribed=count(ListMembership.Status.UNSUBSCRIBED),
+def _lists_data(organization, contact_lists) -> list[dict]:
+    """Lists with member counts from the same selector as the lists page (live contacts)."""
+    contact_lists = list(contact_lists)
+    counts = list_member_counts(
+        organization=organization, list_ids=[contact_list.pk for contact_list in contact_lists]
     )
+    empty = {state: 0 for state in ListMembership.Status.values}
+    data = []
+    for contact_list in contact_lists:
+        for state, count in counts.get(contact_list.pk, empty).items():
+            setattr(contact_list, state, count)
+        data.append(s.ListSerializer(contact_list).data)
+    return data
 
 
 def _list_response(organization, list_id, code=status.HTTP_200_OK):
-    contact_list = _list_counts(ContactList.objects.filter(organization=organization)).get(
-        pk=list_id
-    )
-    return Response(s.ListSerializer(contact_list).data, status=code)
+    contact_list = ContactList.objects.filter(organization=organization).get(pk=list_id)
+    return Response(_lists_data(organization, [contact_list])[0], status=code)
 
 
 class ListCollectionView(APIView):
@@ -288,8 +291,8 @@ class ListCollectionView(APIView):
         tags=LISTS,
     )
     def get(self, request):
-        lists = _list_counts(ContactList.objects.filter(organization=request.organization))
-        return Response(s.ListSerializer(lists.order_by("name"), many=True).data)
+        lists = ContactList.objects.filter(organization=request.organization).order_by("name")
+        return Response(_lists_data(request.organization, lists))
 
     @extend_schema(
         operation_id="lists_create",

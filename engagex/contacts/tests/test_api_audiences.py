@@ -129,3 +129,12 @@ def test_read_key_cannot_change_audiences(api, make_key, org):
     assert api.delete(f"/api/v1/lists/{weekly.pk}", read_key).status_code == 403
     assert api.post("/api/v1/suppressions", read_key, json={"email": "a@b.co"}).status_code == 403
     assert ContactList.objects.filter(organization=org).count() == 1
+
+
+def test_list_counts_leave_out_deleted_contacts(api, key, org):
+    weekly = ContactListFactory(organization=org)
+    ListMembershipFactory(contact_list=weekly)
+    ListMembershipFactory(contact_list=weekly, contact__deleted_at="2026-11-01T00:00Z")
+    body = api.get(f"/api/v1/lists/{weekly.pk}", key).json()
+    assert (body["subscribed"], body["unconfirmed"], body["unsubscribed"]) == (1, 0, 0)
+    assert api.get("/api/v1/lists", key).json()[0]["subscribed"] == 1

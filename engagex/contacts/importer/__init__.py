@@ -6,8 +6,11 @@
            → rows.RowValidator, on pipeline.ChunkReader's thread (rejects go to a CSV)
            → staging.Merger, per chunk: COPY into a TEMP table, then set-based SQL,
              all in the import's one transaction
+           → parallel.PartnerMerger, for big files: a second connection merges the
+             other half of every chunk (rows partitioned by address)
 
 Nothing here loads a whole file: memory stays flat whatever the file size. Validation
-(Python, one core) overlaps the merge (PostgreSQL, the other core). The services in
+(Python) overlaps the merge (PostgreSQL), and big files are merged by two database
+backends at once, so the import uses both cores of a small machine. The services in
 `engagex.contacts.services.imports` drive these steps.
 """

@@ -29,7 +29,9 @@ _DONE = object()
 
 @dataclass
 class Chunk:
-    payload: bytes  # COPY text lines for the staging table (see `staging.copy_line`)
+    # COPY text lines for the staging table (see `staging.copy_line`), one payload per
+    # partition: an address always lands in the same partition (see `ChunkReader`).
+    payloads: tuple[bytes, ...]
     rows: int
     fraction_read: float  # of the file, when the chunk was complete
     last: bool = False  # known to be the file's last chunk
@@ -61,8 +63,10 @@ class ChunkReader:
         totals: ReadTotals,
         *,
         chunk_rows: int = CHUNK_ROWS,
+        partitions: int = 1,
     ) -> None:
         self._source = source
+        self._partitions = partitions
         self._validate = validate
         self._totals = totals
         self._chunk_rows = chunk_rows
@@ -112,8 +116,9 @@ class ChunkReader:
 
     def _read(self) -> None:
         source, validate, totals = self._source, self._validate, self._totals
-        lines: list[str] = []
-        append = lines.append
+        partitions = self._partitions
+        parts: list[list[str]] = [[] for _ in range(partitions)]
+        valid = 0
         rows = 0
         for number, cells, error in source.rows():
             rows += 1
@@ -121,21 +126,29 @@ class ChunkReader:
                 totals.reject(number, error, None)
                 continue
             try:
-                append(copy_line(number, validate(cells)))
+                staged = validate(cells)
             except RowRejected as rejected:
                 totals.reject(number, str(rejected), cells)
                 continue
+            # Partitioned by address, so each merging connection owns its addresses:
+            # duplicates meet on the same connection and two never wait on each other.
+            part = parts[hash(staged[0]) % partitions] if partitions > 1 else parts[0]
+            part.append(copy_line(number, staged))
+            valid += 1
             if not rows % 1000:
                 # Hand the GIL over now rather than after the 5 ms switch interval: the
-                # thread feeding PostgreSQL needs it only briefly, but often.
+                # threads feeding PostgreSQL need it only briefly, but often.
                 time.sleep(0)
-            if len(lines) >= self._chunk_rows:
+            if valid >= self._chunk_rows:
                 totals.rows = rows
-                chunk = Chunk("".join(lines).encode(), len(lines), source.fraction_read())
-                if not self._put(chunk):
+                if not self._put(self._chunk(parts, valid, source.fraction_read())):
                     return
-                lines = []
-                append = lines.append
+                parts = [[] for _ in range(partitions)]
+                valid = 0
         totals.rows = rows
-        if lines:
-            self._put(Chunk("".join(lines).encode(), len(lines), 1.0, last=True))
+        if valid:
+            self._put(self._chunk(parts, valid, 1.0, last=True))
+
+    @staticmethod
+    def _chunk(parts: list[list[str]], rows: int, fraction: float, *, last=False) -> Chunk:
+        return Chunk(tuple("".join(lines).encode() for lines in parts), rows, fraction, last)

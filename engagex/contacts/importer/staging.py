@@ -106,15 +106,26 @@ LEFT JOIN LATERAL (
 ORDER BY s.email, s.n
 """
 
+# The tags this chunk writes: registered (for pickers and filters) by the caller, on the
+# import's main connection only — two connections inserting the same new tag name would
+# wait on each other's open transaction for ever.
+_WRITTEN_TAGS = """
+SELECT DISTINCT unnest(tags) FROM contact_import_rows
+WHERE NOT seen AND (contact_id IS NULL OR was_deleted OR %(update)s)
+"""
 _REGISTER_TAGS = f"""
 INSERT INTO contacts_tag (id, organization_id, name, created_at, updated_at)
-SELECT {UUID7_SQL}, %(org)s, t.name, %(now)s, %(now)s
-FROM (
-    SELECT DISTINCT unnest(tags) AS name FROM contact_import_rows
-    WHERE NOT seen AND (contact_id IS NULL OR was_deleted OR %(update)s)
-) t
+SELECT {UUID7_SQL}, %(org)s, name, %(now)s, %(now)s
+FROM unnest(%(names)s::varchar[]) AS name
 ON CONFLICT (organization_id, name) DO NOTHING
 """  # noqa: S608 - a constant expression, no user input
+
+
+def tags_register(cursor, *, organization_id, now, names) -> None:
+    """Add tag names to the organization's tag registry (existing ones are kept)."""
+    if names:
+        cursor.execute(_REGISTER_TAGS, {"org": organization_id, "now": now, "names": sorted(names)})
+
 
 # Existing contacts keep their status (an unsubscribed or bounced person is never
 # resubscribed by an import); new ones start subscribed — or unconfirmed when the list is
@@ -250,6 +261,7 @@ class MergeCounts:
     updated: int = 0
     memberships_added: int = 0
     memberships_unconfirmed: int = 0
+    tags: frozenset[str] = frozenset()  # tag names written (when the merger collects them)
 
     def __add__(self, other: MergeCounts) -> MergeCounts:
         return MergeCounts(
@@ -258,6 +270,7 @@ class MergeCounts:
             self.updated + other.updated,
             self.memberships_added + other.memberships_added,
             self.memberships_unconfirmed + other.memberships_unconfirmed,
+            self.tags | other.tags,
         )
 
     @property
@@ -276,7 +289,7 @@ class Merger:
     update: bool
     extra_tags: Sequence[str] = ()
     check_suppressions: bool = False
-    register_tags: bool = False
+    collect_tags: bool = False
     list_id: object = None
     double_opt_in: bool = False
     consent_source: str = ""
@@ -306,14 +319,16 @@ class Merger:
         }
         cursor.execute("TRUNCATE contact_import_rows")
         cursor.execute(_PREPARE, params)
-        if self.register_tags:
-            cursor.execute(_REGISTER_TAGS, params)
+        tags = frozenset()
+        if self.collect_tags:
+            cursor.execute(_WRITTEN_TAGS, params)
+            tags = frozenset(name for (name,) in cursor.fetchall())
         # The planner prefers hashing the organization's whole contacts table to join a
         # chunk; per-id index lookups cost in proportion to the chunk instead.
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute(_MERGE, params)
-        counts = MergeCounts(*cursor.fetchone())
+        counts = MergeCounts(*cursor.fetchone(), tags=tags)
         cursor.execute("RESET enable_hashjoin")
         cursor.execute("RESET enable_mergejoin")
         return counts

@@ -40,10 +40,11 @@ from engagex.contacts.importer.mapping import (
     mapping_to_json,
     mapping_validate,
 )
+from engagex.contacts.importer.parallel import PartnerMerger, merge_both
 from engagex.contacts.importer.pipeline import CHUNK_ROWS, ChunkReader, ReadTotals
 from engagex.contacts.importer.readers import open_rows
 from engagex.contacts.importer.rows import RowValidator
-from engagex.contacts.importer.staging import MergeCounts, Merger
+from engagex.contacts.importer.staging import MergeCounts, Merger, tags_register
 from engagex.contacts.models import ContactImport, ContactList, CustomField, Suppression
 from engagex.contacts.selectors.contacts import contacts_live
 from engagex.contacts.values import InvalidValue, parse_tags
@@ -56,6 +57,8 @@ JOB_KIND = "contacts.import"
 CONSENT_SOURCE_MAX_LENGTH = 200
 CONSENT_TEXT_MAX_LENGTH = ContactImport._meta.get_field("consent_text").max_length
 NAME_MAX_LENGTH = ContactImport._meta.get_field("original_name").max_length
+# From about 100,000 rows a second merging connection pays for itself.
+PARALLEL_MIN_BYTES = 5 * 1024 * 1024
 
 Progress = Callable[[int, str], None]
 
@@ -215,10 +218,13 @@ def contact_import_run(
     contact_import: ContactImport,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    parallel: bool | None = None,
 ) -> ContactImport:
     """Run a queued import to the end (the background task's body; also the benchmark's).
 
     `chunk_rows`: rows merged per statement batch (tests use tiny chunks).
+    `parallel`: merge on two connections (see `importer.parallel`); by default only files
+    of at least `PARALLEL_MIN_BYTES`, where it pays for the second connection.
 
     Success and user-facing failures (plan limit, a field deleted meanwhile) are recorded
     on the import and its job; unexpected errors also mark both failed and re-raise.
@@ -234,8 +240,10 @@ def contact_import_run(
             open(path, "rb") as stream,
             tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="") as rejects,
         ):
+            if parallel is None:
+                parallel = os.path.getsize(path) >= PARALLEL_MIN_BYTES
             with transaction.atomic():
-                counts = _import(contact_import, stream, rejects, report, chunk_rows)
+                counts = _import(contact_import, stream, rejects, report, chunk_rows, parallel)
             message = _summary(counts)
     except ValidationError as error:
         _fail(contact_import, " ".join(error.messages))
@@ -251,7 +259,12 @@ def contact_import_run(
 
 
 def _import(
-    contact_import: ContactImport, stream, rejects, report: Progress, chunk_rows: int
+    contact_import: ContactImport,
+    stream,
+    rejects,
+    report: Progress,
+    chunk_rows: int,
+    parallel: bool,
 ) -> dict:
     """Everything inside the import's one transaction; returns the counts."""
     organization = contact_import.organization
@@ -278,28 +291,45 @@ def _import(
         writer.writerow([_("row"), _("reason"), *header])
         totals = ReadTotals(rejected_writer=writer)
         live_before = contacts_live(organization=organization).count()
-        merger = Merger(
-            cursor=cursor,
-            organization_id=organization.pk,
-            now=now,
-            update=contact_import.existing == ContactImport.Existing.UPDATE,
-            extra_tags=list(contact_import.tags),
-            check_suppressions=Suppression.objects.filter(organization=organization).exists(),
-            register_tags=bool(contact_import.tags) or TAGS in plan.targets,
-            list_id=contact_list.pk if contact_list else None,
-            double_opt_in=bool(contact_list and contact_list.is_double_opt_in),
-            consent_source=(_("Import: %(name)s") % {"name": contact_import.original_name})[
+        merger_options = {
+            "organization_id": organization.pk,
+            "now": now,
+            "update": contact_import.existing == ContactImport.Existing.UPDATE,
+            "extra_tags": list(contact_import.tags),
+            "check_suppressions": Suppression.objects.filter(organization=organization).exists(),
+            "collect_tags": bool(contact_import.tags) or TAGS in plan.targets,
+            "list_id": contact_list.pk if contact_list else None,
+            "double_opt_in": bool(contact_list and contact_list.is_double_opt_in),
+            "consent_source": (_("Import: %(name)s") % {"name": contact_import.original_name})[
                 :CONSENT_SOURCE_MAX_LENGTH
             ],
-            consent_text=contact_import.consent_text,
-        )
+            "consent_text": contact_import.consent_text,
+        }
+        merger = Merger(cursor=cursor, **merger_options)
         # Big sorts (de-duplication) and hash joins stay in memory.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         merger.create()
         merged = MergeCounts()
-        with ChunkReader(source, validate, totals, chunk_rows=chunk_rows) as chunks:
+        registered_tags: set[str] = set()
+        with contextlib.ExitStack() as stack:
+            partner = None
+            if parallel:
+                partner = stack.enter_context(PartnerMerger(**merger_options))
+            chunks = stack.enter_context(
+                ChunkReader(
+                    source, validate, totals, chunk_rows=chunk_rows, partitions=2 if partner else 1
+                )
+            )
             for chunk in chunks:
-                merged += merger.merge_chunk(chunk.payload)
+                counts = merge_both(merger, partner, chunk.payloads)
+                merged += counts
+                tags_register(
+                    cursor,
+                    organization_id=organization.pk,
+                    now=now,
+                    names=counts.tags - registered_tags,
+                )
+                registered_tags |= counts.tags
                 # The plan limit is checked as new contacts appear; refusing rolls back
                 # the whole transaction, so nothing at all is imported.
                 decision = contacts_check(
@@ -312,8 +342,18 @@ def _import(
                     _("%(rows)s rows read, %(new)s new contacts so far…")
                     % {"rows": f"{totals.rows:,}", "new": f"{merged.new:,}"},
                 )
-        merger.drop()
-    report(97, _("Finishing…"))
+            report(97, _("Finishing…"))
+            merger.drop()
+            counts = _finish(contact_import, merged, totals, rejects)
+            if partner is not None:
+                partner.commit()  # the last step before our own commit (see `parallel`)
+    return counts
+
+
+def _finish(contact_import: ContactImport, merged: MergeCounts, totals: ReadTotals, rejects):
+    """Record the outcome (still inside the import's transaction)."""
+    organization = contact_import.organization
+    contact_list = contact_import.contact_list
     counts = {
         "total": totals.rows,
         "created": merged.new,

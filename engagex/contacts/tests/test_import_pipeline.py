@@ -112,3 +112,90 @@ def test_leaving_early_stops_the_reader_thread():
             first = next(iter(chunks))
         assert first.rows == 1
         assert not reader._thread.is_alive()
+
+
+def test_partitions_keep_every_address_in_one_partition():
+    info = FileInfo(format="csv", encoding="utf-8", delimiter=",")
+    addresses = [f"p{i % 40}@example.org" for i in range(100)]  # every address 2-3 times
+    text = "email\n" + "".join(f"{address}\n" for address in addresses)
+    with open_rows(io.BytesIO(text.encode()), info) as source:
+        reader = ChunkReader(
+            source,
+            lambda cells: (cells[0], None, None, None, None),
+            ReadTotals(),
+            chunk_rows=30,
+            partitions=2,
+        )
+        with reader as chunks:
+            seen = [set(), set()]
+            total = 0
+            for chunk in chunks:
+                assert len(chunk.payloads) == 2
+                for part, payload in enumerate(chunk.payloads):
+                    lines = payload.decode().splitlines()
+                    total += len(lines)
+                    seen[part].update(line.split("\t")[2] for line in lines)
+
+    assert total == 100
+    assert seen[0] | seen[1] == set(addresses)
+    assert not seen[0] & seen[1]
+    assert seen[0] and seen[1]  # both connections get work
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_merge_gives_the_same_result_as_one_connection(org, editor):
+    """Two connections (see `importer.parallel`), tiny chunks so they take turns often."""
+    from engagex.contacts.models import ContactList, ListMembership, Tag
+
+    newsletter = ContactList.objects.create(organization=org, name="Newsletter")
+    ContactFactory(organization=org, email="kept@example.org", first_name="Kept")
+    ContactFactory(organization=org, email="renamed@example.org", first_name="Old")
+    lines = [f"new{i}@example.org,New {i},vip" for i in range(12)]
+    lines += ["renamed@example.org,Renamed,customer", "kept@example.org,,"]
+    lines += ["new3@example.org,Duplicate,", "NEW5@example.org,Duplicate,"]
+    text = "email,first_name,tags\n" + "\n".join(lines) + "\n"
+
+    contact_import = contact_import_upload(
+        organization=org, actor=editor, uploaded_file=csv_upload(text)
+    )
+    contact_import = contact_import_start(
+        organization=org,
+        actor=editor,
+        contact_import=contact_import,
+        mapping=["email", "first_name", "tags"],
+        contact_list=newsletter,
+    )
+    done = contact_import_run(contact_import=contact_import, chunk_rows=3, parallel=True)
+
+    assert done.status == ContactImport.Status.DONE, done.error
+    assert (done.created_count, done.updated_count, done.skipped_count) == (12, 1, 3)
+    contacts = Contact.objects.filter(organization=org)
+    assert contacts.count() == 14
+    assert contacts.get(email="new3@example.org").first_name == "New 3"
+    assert contacts.get(email="renamed@example.org").first_name == "Renamed"
+    assert contacts.get(email="kept@example.org").first_name == "Kept"
+    assert ListMembership.objects.filter(contact_list=newsletter).count() == 14
+    assert set(Tag.objects.filter(organization=org).values_list("name", flat=True)) == {
+        "vip",
+        "customer",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_import_refused_late_keeps_nothing_from_either_connection(org, editor):
+    org.plan = Plan.objects.get(code="free")
+    org.save()
+    ContactFactory.create_batch(490, organization=org)
+    text = "email\n" + "".join(f"new{i}@example.org\n" for i in range(20))
+
+    contact_import = contact_import_upload(
+        organization=org, actor=editor, uploaded_file=csv_upload(text)
+    )
+    contact_import = contact_import_start(
+        organization=org, actor=editor, contact_import=contact_import, mapping=["email"]
+    )
+    done = contact_import_run(contact_import=contact_import, chunk_rows=4, parallel=True)
+
+    assert done.status == ContactImport.Status.FAILED
+    assert done.error.startswith("Nothing was imported")
+    assert Contact.objects.filter(organization=org).count() == 490

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "engagex.api",
     "engagex.jobs",
     "engagex.contacts",
+    "engagex.content",
     "engagex.monitoring",
     "engagex.devmail",
 ]

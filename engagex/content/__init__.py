@@ -1,0 +1,1 @@
+"""Email templates: versions, presets, sandboxed rendering, previews and test sends."""

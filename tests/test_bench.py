@@ -58,3 +58,19 @@ def test_import_contacts_reports_a_ratio_against_its_reference(tmp_path):
     assert sum(report[key] for key in counted) == 2000
     assert report["created"] > 0 and report["updated"] > 0 and report["skipped"] > 0
     assert not EmbeddedPostgres(tmp_path / "bench" / "postgres").is_running()
+
+
+def test_render_reports_renders_per_second():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.render", "--messages", "300"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["bench"] == "render"
+    assert report["messages"] == 300
+    assert report["renders_per_sec"] > 0
+    assert report["template_kb"] >= 25  # the realistic ~30 KB template, not a toy

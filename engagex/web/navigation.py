@@ -36,7 +36,7 @@ PRODUCT_SECTIONS = (
             NavItem(_("Lists"), "queue-list", "contacts:lists"),
             NavItem(_("Segments"), "funnel", "contacts:segments"),
             NavItem(_("Suppression list"), "no-symbol", "contacts:suppressions"),
-            NavItem(_("Templates"), "document-text"),
+            NavItem(_("Templates"), "document-text", "content:index"),
             NavItem(_("Campaigns"), "paper-airplane"),
             NavItem(_("Automations"), "bolt"),
             NavItem(_("Analytics"), "chart-bar"),

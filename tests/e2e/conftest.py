@@ -85,3 +85,12 @@ def open_page(browser, live_server, debug_on):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def smtp_to_dev_inbox(settings, capture_server):
+    """Send the application's email over SMTP to the real dev-mail capture server."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = capture_server.hostname
+    settings.EMAIL_PORT = capture_server.port
+    return capture_server

@@ -6,7 +6,6 @@ when posting anyway."""
 import json
 import re
 
-import pytest
 from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
@@ -14,15 +13,6 @@ from engagex.accounts.models import Membership, Organization
 from engagex.accounts.tests.factories import UserFactory
 
 PASSWORD = "a long and unguessable passphrase"
-
-
-@pytest.fixture
-def smtp_to_dev_inbox(settings, capture_server):
-    """Send the application's email over SMTP to the real dev-mail capture server."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = capture_server.hostname
-    settings.EMAIL_PORT = capture_server.port
-    return capture_server
 
 
 def open_email(page, subject_part: str) -> str:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:pk>/", editor.template_edit, name="edit"),
     path("<uuid:pk>/preview/", editor.template_preview, name="preview"),
     path("<uuid:pk>/check/", editor.template_check, name="check"),
+    path("<uuid:pk>/visual/", editor.template_visual, name="visual"),
     path("<uuid:pk>/duplicate/", library.template_duplicate, name="duplicate"),
     path("<uuid:pk>/delete/", library.template_delete, name="delete"),
     path("<uuid:pk>/versions/<int:number>/restore/", editor.template_restore, name="restore"),

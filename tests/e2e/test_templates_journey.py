@@ -89,3 +89,63 @@ def test_preset_edit_preview_versions_and_test_send(
     expect(page.frame_locator("iframe.preview-frame").locator("#note")).to_have_text(
         "Fresh from the editor, Jane!"
     )
+
+
+def test_visual_mode_edits_text_without_html(open_page, owner, org):
+    from engagex.content.services import template_create
+
+    template = template_create(
+        organization=org,
+        actor=owner,
+        name="Letter",
+        html="<!DOCTYPE html><html><head></head><body><h1>Title</h1>"
+        "<p id='body-text'>Dear {{ first_name }},</p></body></html>",
+    ).template
+    page = sign_in(open_page, owner)
+    page.goto(f"/templates/{template.pk}/")
+
+    page.get_by_role("tab", name="Visual").click()
+    visual = page.frame_locator("#visual-frame")
+    paragraph = visual.locator("#body-text")
+    expect(paragraph).to_have_text("Dear {{ first_name }},")
+    paragraph.click()
+    page.keyboard.press("End")
+    page.keyboard.type(" thanks for joining")
+    page.get_by_role("button", name="Bold").click()  # toolbar works on the frame's selection
+    page.locator("[data-insert-tag='organization_name']").click()
+
+    html = page.locator("textarea[name=html]")
+    expect(html).to_have_value(re.compile(r"Dear \{\{ first_name \}\}, thanks for joining"))
+    expect(html).to_have_value(re.compile(r"\{\{ organization_name \}\}"))
+    expect(page.frame_locator("#preview-frame").locator("#body-text")).to_contain_text(
+        "Dear Jane, thanks for joining"
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#toasts")).to_contain_text("Saved as version 2")
+    template.refresh_from_db()
+    assert "thanks for joining" in template.html and "{{ organization_name }}" in template.html
+
+    # Template logic between table rows would be moved by the browser: HTML only.
+    page.get_by_role("tab", name="HTML").click()
+    page.locator("textarea[name=html]").fill(
+        "<table>{% for x in fields.items %}<tr><td>{{ x }}</td></tr>{% endfor %}</table>"
+    )
+    page.get_by_role("tab", name="Visual").click()
+    expect(page.get_by_text("This template uses template logic")).to_be_visible()
+    expect(page.locator("#visual-frame")).to_be_hidden()
+
+
+def test_library_and_editor_fit_a_phone(open_page, owner, org):
+    from engagex.content.services import template_create_from_preset
+
+    template = template_create_from_preset(
+        organization=org, actor=owner, preset_key="newsletter"
+    ).template
+    desktop = sign_in(open_page, owner)
+    phone = open_page("/", mobile=True)
+    phone.context.add_cookies(desktop.context.cookies())
+    for path in ("/templates/", f"/templates/{template.pk}/"):
+        phone.goto(path)
+        expect(phone.locator("h1, .tpl-editor__name").first).to_be_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 391, path
+    expect(phone.get_by_role("button", name="Save", exact=True)).to_be_visible()

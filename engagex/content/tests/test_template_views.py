@@ -184,3 +184,24 @@ def test_outsider_gets_404_everywhere(login, outsider, other_org, saved):
     assert "Spring news" not in client.get(INDEX_URL).content.decode()
     saved.refresh_from_db()
     assert saved.deleted_at is None and mail.outbox == []
+
+
+def test_visual_document_is_sanitized_and_cannot_run_anything(login, editor, viewer, org, saved):
+    client = login(editor, org)
+    response = client.post(
+        url("visual", saved),
+        {"html": "<p>Hi {{ first_name }}</p><script>x()</script><img src=x onerror=y()>"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Hi {{ first_name }}" in body  # merge tags as typed, to edit
+    assert "<script" not in body and "onerror" not in body
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "frame-ancestors 'self'" in csp
+    assert login(viewer, org).post(url("visual", saved), {"html": "<p>x</p>"}).status_code == 403
+
+
+def test_outsider_gets_404_for_the_visual_document(login, outsider, other_org, saved):
+    client = login(outsider, other_org)
+    assert client.post(url("visual", saved), {"html": "<p>x</p>"}).status_code == 404

@@ -26,6 +26,7 @@ from engagex.content.rendering import (
 from engagex.content.sanitize import sanitize_html
 from engagex.content.views.library import live_template
 from engagex.content.views.previews import (
+    VISUAL_CSP,
     preview_response,
     preview_view,
     problem_document,
@@ -73,6 +74,7 @@ def _editor(request, template, form, *, status=200):
         # language would read the braces as its own.
         "example_default": '{{ first_name|default("there") }}',
         "example_spintax": "{Hi|Hello}",
+        "example_logic": "{% if %}, {% for %}",
     }
     return render(request, "content/template_editor.html", context, status=status)
 
@@ -137,6 +139,19 @@ def template_preview(request, pk):
     else:
         content = template.content()
     return preview_response(lambda: services.render_content(organization, content).html, dark=dark)
+
+
+@require_POST
+@organization_required(write=True)
+@preview_view
+def template_visual(request, pk):
+    """The visual editor's document: the HTML being edited, sanitized, merge tags shown
+    as typed. editor.js switches it to design mode and writes changes back to the HTML."""
+    live_template(request, pk)
+    html = request.POST.get("html", "")
+    if len(html) > services.HTML_MAX_CHARS or "\x00" in html:
+        return sandboxed_response(problem_document(_("This HTML can't be edited visually.")))
+    return sandboxed_response(sanitize_html(html), csp=VISUAL_CSP)
 
 
 @require_POST

@@ -26,6 +26,13 @@ PREVIEW_CSP = (
     "font-src https: data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; "
     "sandbox allow-popups allow-popups-to-escape-sandbox"
 )
+# The visual editor's document: the editor page scripts into it (so no CSP `sandbox`,
+# which would give it an opaque origin), but it can run nothing itself — no script
+# source at all here, and the frame is `<iframe sandbox="allow-same-origin">`.
+VISUAL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+    "font-src https: data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
 _DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.IGNORECASE)
 _DARK_ROOT = "<style>:root{color-scheme:dark}</style>"
 
@@ -45,9 +52,9 @@ def problem_document(message: str) -> str:
     )
 
 
-def sandboxed_response(html: str) -> HttpResponse:
+def sandboxed_response(html: str, *, csp: str = PREVIEW_CSP) -> HttpResponse:
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response["Content-Security-Policy"] = PREVIEW_CSP
+    response["Content-Security-Policy"] = csp
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Referrer-Policy"] = "no-referrer"

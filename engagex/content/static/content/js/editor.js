@@ -1,5 +1,6 @@
 // Template editor: tabs, click-to-insert merge tags, a live preview that follows typing
-// (debounced) in the sandboxed frame, desktop/mobile/dark toggles, dialogs and Ctrl+S.
+// (debounced) in the sandboxed frame, desktop/mobile/dark toggles, the visual (rich-text)
+// mode, dialogs and Ctrl+S.
 // Without this file the page still works: Save posts the form, the frame shows the
 // saved version, History and Send test are reachable as plain forms.
 (function () {
@@ -23,6 +24,8 @@
       document.getElementById(other.getAttribute("aria-controls")).hidden = !selected;
     });
     tab.focus();
+    if (tab.id === "tab-visual") openVisual();
+    else closeVisual();
   }
   tabs.forEach(function (tab, index) {
     tab.addEventListener("click", function () { selectTab(tab); });
@@ -42,9 +45,14 @@
   });
   form.querySelectorAll("[data-insert-tag]").forEach(function (button) {
     button.addEventListener("click", function () {
+      var text = "{{ " + button.getAttribute("data-insert-tag") + " }}";
+      if (visualDoc) {
+        visualDoc.execCommand("insertText", false, text);
+        writeBack();
+        return;
+      }
       var target = lastTarget;
       if (!target || target.readOnly) return;
-      var text = "{{ " + button.getAttribute("data-insert-tag") + " }}";
       var start = target.selectionStart || 0;
       var end = target.selectionEnd || 0;
       target.setRangeText(text, start, end, "end");
@@ -52,6 +60,74 @@
       target.dispatchEvent(new Event("input", { bubbles: true }));
     });
   });
+
+  // ------------------------------------------------------------ visual (rich-text) mode
+  // A contenteditable done carefully instead of a bundled editor: the email itself, after
+  // the server's sanitizer, in a same-origin frame that can run nothing (sandboxed, its
+  // own CSP without any script source); design mode on; every change written back to the
+  // HTML tab, so there is one source of truth and the server sanitizes it again on save.
+  var visualFrame = document.getElementById("visual-frame");
+  var visualForm = document.getElementById("visual-form");
+  var visualBlocked = document.querySelector("[data-visual-blocked]");
+  var visualToolbar = document.querySelector(".tpl-visual__toolbar");
+  var htmlArea = form.querySelector("textarea[name=html]");
+  var visualDoc = null;
+  var visualTimer = null;
+  var visualOpen = false;
+
+  function openVisual() {
+    if (!visualFrame) return;
+    visualOpen = true;
+    visualDoc = null;
+    // Browsers move text that sits between table rows: template logic there would end
+    // up somewhere else. Such templates are edited as HTML.
+    var blocked = /\{%/.test(htmlArea.value);
+    visualBlocked.hidden = !blocked;
+    visualFrame.hidden = blocked;
+    visualToolbar.hidden = blocked;
+    if (blocked) return;
+    visualForm.querySelector("[name=html]").value = htmlArea.value;
+    visualForm.submit();
+  }
+  function closeVisual() {
+    if (visualDoc) writeBack();
+    visualOpen = false;
+    visualDoc = null;
+  }
+  function writeBack() {
+    if (!visualDoc) return;
+    var doctype = visualDoc.doctype ? "<!DOCTYPE " + visualDoc.doctype.name + ">\n" : "";
+    htmlArea.value = doctype + visualDoc.documentElement.outerHTML;
+    htmlArea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  if (visualFrame) {
+    visualFrame.addEventListener("load", function () {
+      var doc = visualFrame.contentDocument;
+      if (!visualOpen || !doc || doc.URL === "about:blank") return;
+      doc.designMode = "on";
+      visualDoc = doc;
+      doc.addEventListener("input", function () {
+        clearTimeout(visualTimer);
+        visualTimer = setTimeout(writeBack, 300);
+      });
+      doc.addEventListener("keydown", saveShortcut);
+    });
+    document.querySelectorAll("[data-visual-command]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        if (!visualDoc) return;
+        var command = button.getAttribute("data-visual-command");
+        var value = button.getAttribute("data-visual-value");
+        var question = button.getAttribute("data-visual-prompt");
+        if (question) {
+          value = window.prompt(question, "https://");
+          if (!value) return;
+        }
+        visualFrame.contentWindow.focus();
+        visualDoc.execCommand(command, false, value);
+        writeBack();
+      });
+    });
+  }
 
   // ------------------------------------------------------------ live preview
   var timer = null;
@@ -76,7 +152,10 @@
   }
   form.addEventListener("input", function () { dirty = true; schedulePreview(); });
   form.addEventListener("change", schedulePreview);
-  form.addEventListener("submit", function () { dirty = false; });
+  form.addEventListener("submit", function () {
+    if (visualDoc) writeBack();
+    dirty = false;
+  });
 
   document.querySelectorAll("[data-preview-width]").forEach(function (button) {
     button.addEventListener("click", function () {
@@ -113,14 +192,16 @@
   document.querySelectorAll("dialog [data-close-dialog]").forEach(function (button) {
     button.addEventListener("click", function () { button.closest("dialog").close(); });
   });
-  document.addEventListener("keydown", function (event) {
+  function saveShortcut(event) {
     if ((event.ctrlKey || event.metaKey) && event.key === "s") {
       var save = document.getElementById("save-button");
       if (!save) return;
       event.preventDefault();
+      if (visualDoc) writeBack();
       form.requestSubmit(save);
     }
-  });
+  }
+  document.addEventListener("keydown", saveShortcut);
   window.addEventListener("beforeunload", function (event) {
     if (dirty) event.preventDefault();
   });

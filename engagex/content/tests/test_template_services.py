@@ -221,3 +221,13 @@ def test_test_sends_are_limited_per_organization_per_hour(
         )
     assert len(mail.outbox) == services.TEST_SENDS_PER_HOUR
     assert services.test_sends_left(other_org) == services.TEST_SENDS_PER_HOUR
+
+
+def test_unclosed_html_tags_are_closed_the_way_a_browser_would(org, editor):
+    html = "<table><tr><td><p>Hi <b>{{ first_name }}<div>open"
+    template = create(org, editor, html=html).template
+
+    stored = template.html
+    for tag in ("b", "p", "div", "td", "tr", "table"):
+        assert stored.count(f"<{tag}>") == stored.count(f"</{tag}>") >= 1, tag
+    assert "Hi <b>Jane" in services.render_template(template).html

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "engagex.jobs",
     "engagex.contacts",
     "engagex.content",
+    "engagex.delivery",
     "engagex.monitoring",
     "engagex.devmail",
 ]

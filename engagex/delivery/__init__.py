@@ -1,0 +1,1 @@
+"""Delivery: mailings, the outbox (one delivery per recipient), the sender, kill switches."""

@@ -1,0 +1,154 @@
+"""Mailings and their outbox (DESIGN.md §5).
+
+A `Mailing` is a frozen message — subject, preheader, HTML and text sources (merge
+tags still in them), sender, reply-to, tracking options — and knows nothing of who
+asked for it (a campaign, later an automation step or an A/B variant: `owner_type`
+and `owner_id` name it for them). A `Delivery` is one recipient of one mailing: the
+outbox row the sender claims, sends and records. Deliveries are high-volume, so they
+have bigint ids and no foreign key from other tables' hot paths.
+
+`KillSwitch` rows stop sending: one global row, one per organization.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from engagex.accounts.models import Organization, TenantModel
+
+
+class Mailing(TenantModel):
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Done")
+
+    owner_type = models.CharField(max_length=30)  # "campaign", later "automation", …
+    owner_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENDING)
+    subject = models.TextField()
+    preheader = models.TextField(blank=True)
+    # Email-ready HTML source (CSS inlined, preheader inserted) with merge tags still in it;
+    # compiled once per sender process, rendered per recipient.
+    html = models.TextField()
+    text = models.TextField(blank=True)  # empty: derived from the HTML
+    from_name = models.CharField(max_length=200)
+    from_email = models.EmailField()
+    reply_to = models.EmailField(blank=True)
+    track_opens = models.BooleanField(default=True)
+    track_clicks = models.BooleanField(default=True)
+    recipients = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["organization", "owner_type", "owner_id"], name="mailing_owner_idx"
+            ),
+            # The senders' "which mailings have work" scan.
+            models.Index(
+                fields=["organization", "status"],
+                name="mailing_sending_idx",
+                condition=Q(status="sending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_type} {self.owner_id}"
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")  # claimed by a sender, under a lease
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")  # permanent (5xx): bounce handling takes over
+        DEAD = "dead", _("Gave up")  # temporary failures past the retry budget
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.BigAutoField(primary_key=True)
+    # No db indexes of their own: every index here starts with the organization.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    mailing = models.ForeignKey(
+        Mailing, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    email = models.CharField(max_length=254)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    locked_by = models.CharField(max_length=64, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    smtp_reply = models.CharField(max_length=500, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "mailing", "contact"], name="delivery_mailing_contact_uniq"
+            ),
+        ]
+        indexes = [
+            # What the senders claim: due queued rows of one mailing, oldest first.
+            models.Index(
+                fields=["organization", "mailing", "next_attempt_at", "id"],
+                name="delivery_due_idx",
+                condition=Q(status="queued"),
+            ),
+            # Lease recovery: rows a sender claimed and never recorded.
+            models.Index(
+                fields=["organization", "locked_at"],
+                name="delivery_leased_idx",
+                condition=Q(status="sending"),
+            ),
+            # The campaign page: counts and lists by status.
+            models.Index(fields=["organization", "mailing", "status"], name="delivery_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk}"
+
+
+class KillSwitch(models.Model):
+    """Sending stops while a switch is on: the global one (organization empty) or the
+    organization's own. Senders re-read them at least once a second."""
+
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    is_on = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One row per organization and a single global row (NULL counts as a value).
+            models.UniqueConstraint(
+                fields=["organization"], nulls_distinct=False, name="killswitch_one_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.organization.name if self.organization_id else "global"
+        return f"kill switch ({scope}): {'on' if self.is_on else 'off'}"

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "engagex.contacts",
     "engagex.content",
     "engagex.delivery",
+    "engagex.campaigns",
     "engagex.monitoring",
     "engagex.devmail",
 ]

@@ -1,0 +1,1 @@
+"""Campaigns: a message to an audience, sent (or scheduled) through a delivery mailing."""

@@ -1,0 +1,60 @@
+"""The pre-send checklist blocks what must be fixed and says how."""
+
+from engagex.campaigns.checks import campaign_checklist
+from engagex.campaigns.tests.factories import CampaignFactory
+from engagex.contacts.tests.factories import ContactListFactory, ListMembershipFactory
+from engagex.content.tests.factories import TemplateFactory
+from engagex.delivery.killswitch import killswitch_set
+
+
+def ready_campaign(org, **overrides):
+    org.postal_address = "1 Main Street, Springfield"
+    org.save()
+    news = ContactListFactory(organization=org)
+    ListMembershipFactory.create_batch(2, contact_list=news)
+    template = TemplateFactory(organization=org)
+    return CampaignFactory(organization=org, template=template, lists=[news.pk], **overrides)
+
+
+def by_key(checklist):
+    return {check.key: check for check in checklist.checks}
+
+
+def test_a_complete_campaign_passes_every_check(org):
+    checklist = campaign_checklist(ready_campaign(org))
+    assert checklist.ok, [check.message for check in checklist.failing]
+    assert checklist.recipients == 2
+
+
+def test_missing_postal_address_blocks_with_a_fix(org):
+    campaign = ready_campaign(org)
+    org.postal_address = ""
+    org.save()
+    checklist = campaign_checklist(campaign)
+    assert not checklist.ok
+    check = by_key(checklist)["postal_address"]
+    assert not check.ok and check.fix_url == "/settings/"
+
+
+def test_each_problem_is_reported(org):
+    campaign = ready_campaign(org, from_email="not an address")
+    campaign.template.html = "<p>{{ frist_name }}</p>"
+    campaign.template.save()
+    campaign.lists = []
+    checks = by_key(campaign_checklist(campaign))
+    assert not checks["sender"].ok
+    assert not checks["merge_tags"].ok and "frist_name" in checks["merge_tags"].message
+    assert not checks["audience"].ok
+    # No unsubscribe link in the template: not blocking, the footer adds one.
+    assert checks["unsubscribe"].ok and not checks["unsubscribe"].blocking
+
+
+def test_kill_switch_and_plan_quota_block(org):
+    campaign = ready_campaign(org)
+    killswitch_set(actor=None, on=True, organization=org)
+    assert not by_key(campaign_checklist(campaign))["sending_allowed"].ok
+    killswitch_set(actor=None, on=False, organization=org)
+
+    org.plan.monthly_emails = 1
+    org.plan.save()
+    assert not by_key(campaign_checklist(campaign))["quota"].ok

@@ -1,0 +1,73 @@
+"""The SMTP pool against a real local SMTP server: outcomes per reply, drops, concurrency."""
+
+import asyncio
+
+from engagex.delivery.outbox import PERMANENT, SENT, TEMPORARY
+from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings, smtp_check
+from engagex.delivery.tests.smtp_servers import smtp_server
+
+DATA = (
+    b"From: a@example.com\r\nTo: b@example.org\r\nSubject: hi\r\n"
+    b"Message-ID: <m{n}@x>\r\n\r\nbody\r\n"
+)
+
+
+def message(n: int, rcpt: str) -> Outgoing:
+    return Outgoing(n, "bounce@example.com", rcpt, DATA.replace(b"{n}", str(n).encode()))
+
+
+def send(controller, messages, size=3):
+    async def run():
+        pool = SmtpPool(SmtpSettings(controller.hostname, controller.port), size=size)
+        try:
+            return await pool.send_batch(messages)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def test_each_reply_becomes_an_outcome_in_order():
+    with smtp_server() as (controller, handler):
+        outcomes = send(
+            controller,
+            [
+                message(1, "ok@example.org"),
+                message(2, "soft@example.org"),
+                message(3, "hard@example.org"),
+                message(4, "drop@example.org"),
+            ],
+        )
+    assert [o.delivery_id for o in outcomes] == [1, 2, 3, 4]
+    assert [o.result for o in outcomes] == [SENT, TEMPORARY, PERMANENT, SENT]
+    assert outcomes[1].code == 451 and "Greylisted" in outcomes[1].reply
+    assert outcomes[2].code == 550 and "No such user" in outcomes[2].reply
+    # The dropped connection was reopened and the message went through on the retry.
+    assert sorted(rcpt for _, rcpt, _ in handler.messages) == ["drop@example.org", "ok@example.org"]
+
+
+def test_many_messages_over_a_few_persistent_connections():
+    with smtp_server() as (controller, handler):
+        outcomes = send(controller, [message(n, f"p{n}@example.org") for n in range(60)], size=4)
+    assert all(o.result == SENT for o in outcomes)
+    assert len(handler.messages) == 60
+    assert len(set(handler.message_ids())) == 60
+
+
+def test_unreachable_server_is_a_temporary_failure_and_check_says_why():
+    from engagex.delivery.tests.smtp_servers import free_port
+
+    settings = SmtpSettings("127.0.0.1", free_port(), timeout=2)
+
+    async def run():
+        pool = SmtpPool(settings, size=1)
+        return await pool.send_batch([message(1, "x@example.org")])
+
+    (outcome,) = asyncio.run(run())
+    assert outcome.result == TEMPORARY and outcome.reply.startswith("connection:")
+    try:
+        asyncio.run(smtp_check(settings))
+    except Exception as error:  # the exact failure, for the "Test connection" button
+        assert "127.0.0.1" in str(error) or "refused" in str(error).lower()
+    else:
+        raise AssertionError("smtp_check should fail")

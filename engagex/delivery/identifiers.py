@@ -144,3 +144,27 @@ def current_keys() -> tuple[bytes, bytes]:
     """(Message-ID key, VERP key) from the current SECRET_KEY: what a builder signs with,
     computed once per mailing."""
     return _keys(_MID_PURPOSE)[0], _keys(_VERP_PURPOSE)[0]
+
+
+# Unsubscribe links: `<base36 id>-<16 base32 chars>` (an 80-bit HMAC). The token names
+# the delivery, and so the contact and mailing, and can't be forged or guessed.
+_UNSUBSCRIBE_PURPOSE = b"unsubscribe"
+_UNSUBSCRIBE_MAC_CHARS = 16
+_UNSUBSCRIBE_RE = re.compile(r"([0-9a-z]{1,13})-([a-z2-7]{16})")
+
+
+def unsubscribe_token(delivery_id: int) -> str:
+    check_delivery_id(delivery_id)
+    key = _keys(_UNSUBSCRIBE_PURPOSE)[0]
+    return f"{_base36(delivery_id)}-{_mac(key, delivery_id, _UNSUBSCRIBE_MAC_CHARS)}"
+
+
+def unsubscribe_parse(token: str) -> int | None:
+    match = _UNSUBSCRIBE_RE.fullmatch(token or "")
+    if not match:
+        return None
+    delivery_id = int(match.group(1), 36)
+    for key in _keys(_UNSUBSCRIBE_PURPOSE):
+        if hmac.compare_digest(match.group(2), _mac(key, delivery_id, _UNSUBSCRIBE_MAC_CHARS)):
+            return delivery_id
+    return None

@@ -1,0 +1,254 @@
+"""The sender: claims batches from the outbox, builds each message, sends, records.
+
+One `Sender` per process (`manage.py sender`); any number of them share the outbox
+safely (claims use `FOR UPDATE SKIP LOCKED`, DESIGN.md §5). A round:
+
+1. Kill switches (re-read at most once a second): the global one idles the sender; an
+   organization's one skips that organization.
+2. Fairness: organizations with sending mailings take turns, one batch each per round,
+   in rotating order — a million-recipient campaign gets the same turns as a 50-person
+   one, so it can't starve anybody.
+3. Build: per mailing, once (`PreparedMailing`): the compiled template and the message
+   builder; per recipient: render with the contact's data, then assemble the bytes.
+4. Send over the pool of persistent SMTP connections, record every outcome of the batch
+   in one statement.
+5. Every few seconds: leases of crashed senders are recovered, finished mailings closed.
+
+Still to come (next steps of issue 6): per-organization hourly/daily limits and warm-up,
+per-domain throttles, provider APIs, link tracking and the real unsubscribe page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.urls import reverse
+from django.utils.html import escape
+
+from engagex.contacts.models import Contact
+from engagex.content.rendering import RenderLimitExceeded, TemplateProblem, compile_message
+from engagex.delivery import outbox
+from engagex.delivery.identifiers import unsubscribe_token
+from engagex.delivery.killswitch import KillSwitchCache
+from engagex.delivery.mime import MailingEnvelope, MessageBuilder
+from engagex.delivery.models import Mailing
+from engagex.delivery.outbox import PERMANENT, Claimed, Outcome
+from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+HOUSEKEEPING_SECONDS = 5.0
+IDLE_SECONDS = 0.5
+
+
+def platform_smtp() -> SmtpSettings:
+    """The platform's own SMTP relay (in development: the dev mail capture)."""
+    return SmtpSettings(
+        host=settings.EMAIL_HOST or "localhost",
+        port=settings.EMAIL_PORT,
+        username=settings.EMAIL_HOST_USER,
+        password=settings.EMAIL_HOST_PASSWORD,
+        use_tls=settings.EMAIL_USE_SSL,
+        start_tls=True if settings.EMAIL_USE_TLS else None,
+        timeout=settings.EMAIL_TIMEOUT,
+    )
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _footer(organization) -> str:
+    # Added when the template has no unsubscribe link: every marketing email must let
+    # people leave, and name the sender's postal address (PRODUCT.md §E).
+    address = escape(organization.postal_address).replace("\n", "<br>")
+    return (
+        '<div style="padding:24px;text-align:center;font:12px/1.5 sans-serif;color:#6b7280">'
+        f"{escape(organization.name)}<br>{address}<br>"
+        '<a href="{{ unsubscribe_url }}" style="color:#6b7280">Unsubscribe</a></div>'
+    )
+
+
+@dataclass
+class PreparedMailing:
+    """The expensive per-mailing work, done once per sender process."""
+
+    mailing: Mailing
+    compiled: object
+    builder: MessageBuilder
+    organization_context: dict
+
+    @classmethod
+    def prepare(cls, mailing: Mailing) -> PreparedMailing:
+        organization = mailing.organization
+        html = mailing.html
+        if "unsubscribe_url" not in html:
+            html = html.replace("</body>", _footer(organization) + "</body>", 1)
+            if "unsubscribe_url" not in html:
+                html += _footer(organization)
+        compiled = compile_message(
+            subject=mailing.subject, preheader=mailing.preheader, html=html, text=mailing.text
+        )
+        envelope = MailingEnvelope(
+            organization_id=str(mailing.organization_id),
+            mailing_id=str(mailing.pk),
+            from_name=mailing.from_name,
+            from_email=mailing.from_email,
+            reply_to=mailing.reply_to,
+            bounce_domain=getattr(settings, "BOUNCE_DOMAIN", ""),
+            feedback_id=f"{mailing.pk}:{mailing.organization_id}:{mailing.owner_type}:engagex",
+        )
+        return cls(
+            mailing=mailing,
+            compiled=compiled,
+            builder=MessageBuilder(envelope),
+            organization_context={
+                "organization_name": organization.name,
+                "organization_address": organization.postal_address,
+            },
+        )
+
+    def build(self, batch: list[Claimed]) -> tuple[list[Outgoing], list[Outcome]]:
+        """Messages for a claimed batch; deliveries that can't be rendered fail at once."""
+        contacts = {
+            str(contact["id"]): contact
+            for contact in Contact.objects.filter(
+                organization_id=self.mailing.organization_id,
+                pk__in=[item.contact_id for item in batch if item.contact_id],
+            ).values("id", "email", "first_name", "last_name", "fields")
+        }
+        messages: list[Outgoing] = []
+        failed: list[Outcome] = []
+        for item in batch:
+            contact = contacts.get(item.contact_id or "") or {}
+            token = unsubscribe_token(item.id)
+            unsubscribe_url = _absolute(reverse("delivery_public:unsubscribe", args=[token]))
+            first, last = contact.get("first_name", ""), contact.get("last_name", "")
+            context = {
+                "email": item.email,
+                "first_name": first,
+                "last_name": last,
+                "full_name": " ".join(part for part in (first, last) if part),
+                "fields": contact.get("fields") or {},
+                "unsubscribe_url": unsubscribe_url,
+                "preferences_url": unsubscribe_url,
+                "view_online_url": "",
+                **self.organization_context,
+            }
+            try:
+                rendered = self.compiled.render(
+                    context, seed=f"{item.contact_id}:{self.mailing.pk}"
+                )
+                built = self.builder.build(
+                    delivery_id=item.id,
+                    to_email=item.email,
+                    to_name=context["full_name"],
+                    subject=rendered.subject,
+                    html=rendered.html,
+                    text=rendered.text,
+                    unsubscribe_url=unsubscribe_url,
+                    unsubscribe_token=token,
+                )
+            except (TemplateProblem, RenderLimitExceeded, ValueError) as error:
+                failed.append(Outcome(item.id, PERMANENT, None, f"not sent: {error}"[:500]))
+                continue
+            messages.append(Outgoing(item.id, built.mail_from, built.rcpt_to, built.data))
+        return messages, failed
+
+
+@dataclass
+class Sender:
+    worker: str
+    smtp: SmtpSettings
+    batch_size: int = BATCH_SIZE
+    connections: int = 4
+    killswitches: KillSwitchCache = field(default_factory=KillSwitchCache)
+    _prepared: dict = field(default_factory=dict)
+    _turn: int = 0
+    _housekept_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._pool = SmtpPool(self.smtp, size=self.connections)
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._pool.close())
+        self._loop.close()
+
+    def _mailings_by_organization(self) -> list[list[Mailing]]:
+        by_org: dict[str, list[Mailing]] = {}
+        for mailing in (
+            Mailing.objects.filter(status=Mailing.Status.SENDING)
+            .select_related("organization")
+            .order_by("started_at", "pk")
+        ):
+            by_org.setdefault(str(mailing.organization_id), []).append(mailing)
+        groups = list(by_org.values())
+        if groups:  # rotate, so each organization leads in turn
+            self._turn = (self._turn + 1) % len(groups)
+            groups = groups[self._turn :] + groups[: self._turn]
+        return groups
+
+    def _prepared_for(self, mailing: Mailing) -> PreparedMailing:
+        prepared = self._prepared.get(mailing.pk)
+        if prepared is None:
+            prepared = self._prepared[mailing.pk] = PreparedMailing.prepare(mailing)
+        return prepared
+
+    def run_once(self) -> int:
+        """One fair round over the organizations; returns how many deliveries it handled."""
+        self._housekeeping()
+        state = self.killswitches.state()
+        if state.global_on:
+            return 0
+        handled = 0
+        for mailings in self._mailings_by_organization():
+            if state.stops(mailings[0].organization_id):
+                continue
+            for mailing in mailings:
+                batch = outbox.deliveries_claim(
+                    worker=self.worker, mailing=mailing, limit=self.batch_size
+                )
+                if batch:
+                    handled += self._send(mailing, batch)
+                    break  # one batch per organization per round
+        return handled
+
+    def _send(self, mailing: Mailing, batch: list[Claimed]) -> int:
+        try:
+            messages, outcomes = self._prepared_for(mailing).build(batch)
+        except (TemplateProblem, RenderLimitExceeded) as error:
+            # The frozen content itself doesn't compile: nothing of this mailing can go.
+            outcomes = [Outcome(item.id, PERMANENT, None, f"not sent: {error}") for item in batch]
+            messages = []
+        if messages:
+            outcomes += self._loop.run_until_complete(self._pool.send_batch(messages))
+        outbox.deliveries_record(worker=self.worker, outcomes=outcomes)
+        return len(batch)
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._housekept_at < HOUSEKEEPING_SECONDS:
+            return
+        self._housekept_at = now
+        outbox.deliveries_recover()
+        if outbox.mailings_finish():
+            self._prepared.clear()
+
+    def run(self, stop) -> None:
+        """Until `stop` (a threading.Event) is set."""
+        while not stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # keep serving; the lease recovers whatever was in flight
+                log.exception("sender round failed")
+                close_old_connections()
+                handled = 0
+            if not handled:
+                stop.wait(IDLE_SECONDS)

@@ -69,10 +69,7 @@ def test_pause_resume_and_cancel(org, owner, other_org):
         services.campaign_pause(organization=other_org, actor=owner, campaign=campaign)
 
     campaign = services.campaign_pause(organization=org, actor=owner, campaign=campaign)
-    assert (
-        campaign.mailing.status == Mailing.Status.PAUSED
-        or Mailing.objects.get(pk=campaign.mailing_id).status == Mailing.Status.PAUSED
-    )
+    assert Mailing.objects.get(pk=campaign.mailing_id).status == Mailing.Status.PAUSED
     with pytest.raises(ValidationError):
         services.campaign_pause(organization=org, actor=owner, campaign=campaign)
     campaign = services.campaign_resume(organization=org, actor=owner, campaign=campaign)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -174,12 +175,26 @@ class Sender:
     _housekept_at: float = 0.0
 
     def __post_init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        # The SMTP connections live on an event loop of their own thread: the database
+        # work stays plain synchronous Django, and the sender works the same whatever
+        # the calling thread is doing with asyncio.
         self._pool = SmtpPool(self.smtp, size=self.connections)
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(
+            target=self._loop.run_forever, name="sender-smtp", daemon=True
+        )
+        self._loop_thread.start()
+
+    def _on_loop(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def close(self) -> None:
-        self._loop.run_until_complete(self._pool.close())
-        self._loop.close()
+        try:
+            self._on_loop(self._pool.close())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join()
+            self._loop.close()
 
     def _mailings_by_organization(self) -> list[list[Mailing]]:
         by_org: dict[str, list[Mailing]] = {}
@@ -228,7 +243,7 @@ class Sender:
             outcomes = [Outcome(item.id, PERMANENT, None, f"not sent: {error}") for item in batch]
             messages = []
         if messages:
-            outcomes += self._loop.run_until_complete(self._pool.send_batch(messages))
+            outcomes += self._on_loop(self._pool.send_batch(messages))
         outbox.deliveries_record(worker=self.worker, outcomes=outcomes)
         return len(batch)
 

@@ -1,6 +1,7 @@
 """The SMTP pool against a real local SMTP server: outcomes per reply, drops, concurrency."""
 
 import asyncio
+import threading
 
 from engagex.delivery.outbox import PERMANENT, SENT, TEMPORARY
 from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings, smtp_check
@@ -10,6 +11,25 @@ DATA = (
     b"From: a@example.com\r\nTo: b@example.org\r\nSubject: hi\r\n"
     b"Message-ID: <m{n}@x>\r\n\r\nbody\r\n"
 )
+
+
+def run_async(make_coroutine):
+    """asyncio.run on a thread of its own: independent of this thread's event loop state
+    (other tests in the same process may have left one set)."""
+    result: list = []
+
+    def target():
+        try:
+            result.append(asyncio.run(make_coroutine()))
+        except Exception as error:
+            result.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if isinstance(result[0], Exception):
+        raise result[0]
+    return result[0]
 
 
 def message(n: int, rcpt: str) -> Outgoing:
@@ -24,7 +44,7 @@ def send(controller, messages, size=3):
         finally:
             await pool.close()
 
-    return asyncio.run(run())
+    return run_async(run)
 
 
 def test_each_reply_becomes_an_outcome_in_order():
@@ -63,10 +83,10 @@ def test_unreachable_server_is_a_temporary_failure_and_check_says_why():
         pool = SmtpPool(settings, size=1)
         return await pool.send_batch([message(1, "x@example.org")])
 
-    (outcome,) = asyncio.run(run())
+    (outcome,) = run_async(run)
     assert outcome.result == TEMPORARY and outcome.reply.startswith("connection:")
     try:
-        asyncio.run(smtp_check(settings))
+        run_async(lambda: smtp_check(settings))
     except Exception as error:  # the exact failure, for the "Test connection" button
         assert "127.0.0.1" in str(error) or "refused" in str(error).lower()
     else:

@@ -31,6 +31,17 @@ def active_membership(user, organization_id: str | None):
     return memberships.order_by("created_at").first()
 
 
+def check_same_organization(organization, *objects) -> None:
+    """Where objects meet in a service, they must belong to `organization` (DESIGN.md §4).
+
+    A mismatch is a programming error (views look objects up with `get_for_org`), so it
+    raises ValueError rather than a user-facing message.
+    """
+    for item in objects:
+        if item.organization_id != organization.pk:
+            raise ValueError(f"{type(item).__name__} belongs to another organization.")
+
+
 def get_for_org(model: type[M] | models.QuerySet[M], organization, pk) -> M:
     """Fetch a tenant-owned row by primary key, or 404 if it belongs to anyone else.
 

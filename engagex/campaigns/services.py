@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from engagex import audit
 from engagex.accounts.services.usage import emails_release, emails_reserve
+from engagex.accounts.tenancy import check_same_organization
 from engagex.campaigns.audience import audience_contacts, audience_resolve
 from engagex.campaigns.checks import campaign_checklist
 from engagex.campaigns.models import Campaign
@@ -28,11 +29,6 @@ from engagex.delivery.models import Mailing
 from engagex.web.emails import absolute_url
 
 STARTABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
-
-
-def _check_same_organization(organization, campaign) -> None:
-    if campaign.organization_id != organization.pk:
-        raise ValueError("The campaign belongs to another organization.")
 
 
 def _locked(campaign) -> Campaign:
@@ -47,7 +43,7 @@ def _locked(campaign) -> Campaign:
 @transaction.atomic
 def campaign_start(*, organization, actor, campaign: Campaign) -> Campaign:
     """Send now. Raises ValidationError with the failing checks' messages."""
-    _check_same_organization(organization, campaign)
+    check_same_organization(organization, campaign)
     campaign = _locked(campaign)
     if campaign.status not in STARTABLE:
         raise ValidationError(_("This campaign has already been sent or started."))
@@ -101,7 +97,7 @@ def _set_mailing_status(campaign: Campaign, status: str) -> None:
 @transaction.atomic
 def campaign_pause(*, organization, actor, campaign: Campaign) -> Campaign:
     """Stop claiming new batches; what's in flight finishes. Resume picks up the rest."""
-    _check_same_organization(organization, campaign)
+    check_same_organization(organization, campaign)
     campaign = _locked(campaign)
     if campaign.status not in (Campaign.Status.SENDING, Campaign.Status.THROTTLED):
         raise ValidationError(_("Only a campaign that is sending can be paused."))
@@ -114,7 +110,7 @@ def campaign_pause(*, organization, actor, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def campaign_resume(*, organization, actor, campaign: Campaign) -> Campaign:
-    _check_same_organization(organization, campaign)
+    check_same_organization(organization, campaign)
     campaign = _locked(campaign)
     if campaign.status != Campaign.Status.PAUSED:
         raise ValidationError(_("Only a paused campaign can be resumed."))
@@ -128,7 +124,7 @@ def campaign_resume(*, organization, actor, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_cancel(*, organization, actor, campaign: Campaign) -> Campaign:
     """Queued messages are dropped; already sent stay sent. Scheduled ones just stop."""
-    _check_same_organization(organization, campaign)
+    check_same_organization(organization, campaign)
     campaign = _locked(campaign)
     if campaign.status in (Campaign.Status.SENT, Campaign.Status.CANCELLED):
         raise ValidationError(_("This campaign has already finished."))

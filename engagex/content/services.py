@@ -9,6 +9,8 @@ sanitized first (`sanitize.sanitize_html`); the caller learns whether anything w
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from engagex import audit
 from engagex.accounts.models import Organization
+from engagex.accounts.tenancy import check_same_organization
 from engagex.audit.models import AuditEntry
 from engagex.contacts.emails import InvalidEmail, normalize_email
 from engagex.content import presets
@@ -53,12 +56,6 @@ TEST_SEND_ACTION = "content.template_test_sent"
 class Saved:
     template: Template
     sanitized: bool  # unsafe markup was removed from the HTML
-
-
-def _check_same_organization(organization, *objects) -> None:
-    for item in objects:
-        if item.organization_id != organization.pk:
-            raise ValueError(f"{type(item).__name__} belongs to another organization.")
 
 
 def clean_content(content: dict) -> tuple[dict, bool]:
@@ -124,8 +121,6 @@ def _changed_by_sanitizer(original: str, cleaned: str) -> bool:
     # The sanitizer also normalizes harmless things (quotes, entity spelling): only a
     # second pass that still changes something, or lost tags/attributes, count. Compare
     # what a person would call "content": the tags and attribute names present.
-    import re
-
     markup = re.compile(r"<\s*([a-zA-Z][\w-]*)|\s([a-zA-Z-:]+)\s*=")
     found = {match.group(0).strip().lower() for match in markup.finditer(original)}
     kept = {match.group(0).strip().lower() for match in markup.finditer(cleaned)}
@@ -192,7 +187,7 @@ def template_create_from_preset(
 @transaction.atomic
 def template_update(*, organization, actor, template: Template, **changes) -> Saved:
     """Save new content; a version is added only when something actually changed."""
-    _check_same_organization(organization, template)
+    check_same_organization(organization, template)
     template = Template.objects.select_for_update().get(pk=template.pk)
     if template.deleted_at is not None:
         raise ValidationError(_("This template was deleted."))
@@ -217,7 +212,7 @@ def template_update(*, organization, actor, template: Template, **changes) -> Sa
 
 
 def template_duplicate(*, organization, actor, template: Template) -> Saved:
-    _check_same_organization(organization, template)
+    check_same_organization(organization, template)
     name = _("Copy of %(name)s") % {"name": template.name}
     return template_create(
         organization=organization,
@@ -230,7 +225,7 @@ def template_duplicate(*, organization, actor, template: Template) -> Saved:
 @transaction.atomic
 def template_delete(*, organization, actor, template: Template) -> None:
     """Soft delete: gone from the lists and pickers, kept for campaigns that used it."""
-    _check_same_organization(organization, template)
+    check_same_organization(organization, template)
     updated = Template.objects.filter(pk=template.pk, deleted_at__isnull=True).update(
         deleted_at=timezone.now()
     )
@@ -243,7 +238,7 @@ def template_version_restore(
     *, organization, actor, template: Template, version: TemplateVersion
 ) -> Saved:
     """Make an older version current again, as a new version (history is never rewritten)."""
-    _check_same_organization(organization, template, version)
+    check_same_organization(organization, template, version)
     if version.template_id != template.pk:
         raise ValueError("The version belongs to another template.")
     template = Template.objects.select_for_update().get(pk=template.pk)
@@ -306,7 +301,7 @@ def template_test_send(
     Counted per organization (20 an hour): test sends go to any address, so they must not
     become a way to send mail that skips campaigns' checks and limits.
     """
-    _check_same_organization(organization, template, *([contact] if contact else []))
+    check_same_organization(organization, template, *([contact] if contact else []))
     addresses = _test_recipients(recipients)
     # Serialize concurrent test sends of one organization so the hourly count holds.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
@@ -352,9 +347,17 @@ class Rendered:
     text: str
 
 
-def render_content(organization, content: dict, *, contact=None, view_online: str = "") -> Rendered:
+def render_content(
+    organization,
+    content: dict,
+    *,
+    contact=None,
+    view_online: str = "",
+    adjust_context: Callable[[dict], dict] | None = None,
+) -> Rendered:
     """Render template content (saved or not) for one person; raises `TemplateProblem`
-    or `RenderLimitExceeded`."""
+    or `RenderLimitExceeded`. `adjust_context` may change the merge-tag values first
+    (the API's render endpoint lays sample values over them)."""
     compiled = compile_message(
         subject=content.get("subject", ""),
         preheader=content.get("preheader", ""),
@@ -362,6 +365,8 @@ def render_content(organization, content: dict, *, contact=None, view_online: st
         text=content.get("text", "") if content.get("text_is_custom") else "",
     )
     context = message_context(organization, contact=contact, view_online_url=view_online)
+    if adjust_context is not None:
+        context = adjust_context(context)
     seed = str(contact.pk) if contact is not None else "sample"
     message = compiled.render(context, seed=seed)
     html = email_ready_html(message.html, preheader=message.preheader, base_url=absolute_url("/"))

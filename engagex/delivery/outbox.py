@@ -191,7 +191,9 @@ def deliveries_record(*, worker: str, outcomes: Iterable[Outcome], now=None) -> 
 
 
 def deliveries_recover(*, lease: timedelta = LEASE, now=None) -> int:
-    """Return deliveries leased for longer than `lease` to the queue."""
+    """Return deliveries leased for longer than `lease` to the queue.
+
+    Across all organizations on purpose (sender housekeeping, not a tenant's read)."""
     now = now or timezone.now()
     return Delivery.objects.filter(
         status=Delivery.Status.SENDING, locked_at__lt=now - lease
@@ -217,7 +219,8 @@ def mailing_counts(mailing: Mailing) -> dict[str, int]:
 
 
 def mailings_finish(now=None) -> int:
-    """Mark sending mailings with nothing queued or in flight as done."""
+    """Mark sending mailings with nothing queued or in flight as done (all organizations:
+    sender housekeeping)."""
     now = now or timezone.now()
     active = Delivery.objects.filter(
         organization_id=OuterRef("organization_id"),

@@ -40,6 +40,7 @@ from engagex.delivery.mime import MailingEnvelope, MessageBuilder
 from engagex.delivery.models import Mailing
 from engagex.delivery.outbox import PERMANENT, Claimed, Outcome
 from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings
+from engagex.web.emails import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ def platform_smtp() -> SmtpSettings:
         start_tls=True if settings.EMAIL_USE_TLS else None,
         timeout=settings.EMAIL_TIMEOUT,
     )
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _footer(organization) -> str:
@@ -129,7 +126,7 @@ class PreparedMailing:
         for item in batch:
             contact = contacts.get(item.contact_id or "") or {}
             token = unsubscribe_token(item.id)
-            unsubscribe_url = _absolute(reverse("delivery_public:unsubscribe", args=[token]))
+            unsubscribe_url = absolute_url(reverse("delivery_public:unsubscribe", args=[token]))
             first, last = contact.get("first_name", ""), contact.get("last_name", "")
             context = {
                 "email": item.email,

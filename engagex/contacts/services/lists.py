@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engagex import audit
+from engagex.accounts.tenancy import check_same_organization
 from engagex.contacts.models import Contact, ContactList, ListMembership
 from engagex.contacts.selectors.suppressions import suppressed_exists
 from engagex.contacts.services.optin import OPTED_OUT, confirmations_queue
@@ -36,13 +37,6 @@ DESCRIPTION_MAX_LENGTH = ContactList._meta.get_field("description").max_length
 _UNSET: Any = object()
 
 ContactIds = Iterable[UUID | str] | QuerySet
-
-
-def _check_same_organization(organization, *objects) -> None:
-    # Where two objects meet, they must belong to the same tenant (DESIGN.md §4).
-    for item in objects:
-        if item.organization_id != organization.pk:
-            raise ValueError(f"{type(item).__name__} belongs to another organization.")
 
 
 def _clean_name(organization, name: str, *, exclude_pk=None) -> str:
@@ -120,7 +114,7 @@ def list_update(
 ) -> ContactList:
     """Change a list. The opt-in type applies to members added from now on: current
     members keep their status (pending confirmations stay pending)."""
-    _check_same_organization(organization, contact_list)
+    check_same_organization(organization, contact_list)
     changes: dict[str, str] = {}
     if name is not _UNSET:
         changes["name"] = _clean_name(organization, name, exclude_pk=contact_list.pk)
@@ -148,7 +142,7 @@ def list_update(
 @transaction.atomic
 def list_delete(*, organization, actor, contact_list: ContactList) -> int:
     """Delete a list and its memberships; the contacts stay. Returns the number of members."""
-    _check_same_organization(organization, contact_list)
+    check_same_organization(organization, contact_list)
     members = ListMembership.objects.filter(
         organization=organization, contact_list=contact_list
     ).count()
@@ -188,7 +182,7 @@ def list_members_add(
     confirmation email is queued for it. Skipped contacts: see the module docstring.
     `contact_ids` is a list of ids or a queryset of the organization's contacts.
     """
-    _check_same_organization(organization, contact_list)
+    check_same_organization(organization, contact_list)
     if not isinstance(contact_ids, QuerySet):
         contact_ids = list(contact_ids)
     if _is_empty(contact_ids):
@@ -234,7 +228,7 @@ def list_members_remove(
     *, organization, actor, contact_list: ContactList, contact_ids: ContactIds
 ) -> int:
     """Take contacts off a list (the memberships are deleted); returns how many were removed."""
-    _check_same_organization(organization, contact_list)
+    check_same_organization(organization, contact_list)
     if not isinstance(contact_ids, QuerySet):
         contact_ids = list(contact_ids)
     if _is_empty(contact_ids):

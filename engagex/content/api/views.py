@@ -27,16 +27,13 @@ from engagex.contacts.api.views import call_service
 from engagex.contacts.models import Contact
 from engagex.content import presets, selectors, services
 from engagex.content.api import serializers as s
-from engagex.content.context import custom_fields, message_context
-from engagex.content.email_html import email_ready_html
+from engagex.content.context import custom_fields
 from engagex.content.models import Category, Template, TemplateVersion
 from engagex.content.rendering import (
     RenderLimitExceeded,
     TemplateProblem,
     check_template,
-    compile_message,
 )
-from engagex.web.emails import absolute_url
 from engagex.web.tables import MAX_SEARCH_LENGTH
 
 TEMPLATES = ["Templates"]
@@ -331,24 +328,13 @@ def _with_sample_data(context: dict, data: dict) -> dict:
 
 
 def render_with_data(organization, content: dict, *, contact=None, data=None) -> services.Rendered:
-    """`services.render_content` with sample values replaced by `data` (previews only).
-
-    Mirrors `render_content` step for step (compile, context, render, email-ready HTML);
-    the only difference is the context overlay, which the service has no parameter for.
-    """
-    if not data:
-        return services.render_content(organization, content, contact=contact)
-    compiled = compile_message(
-        subject=content.get("subject", ""),
-        preheader=content.get("preheader", ""),
-        html=content.get("html", ""),
-        text=content.get("text", "") if content.get("text_is_custom") else "",
+    """`services.render_content` with sample values replaced by `data` (previews only)."""
+    return services.render_content(
+        organization,
+        content,
+        contact=contact,
+        adjust_context=(lambda context: _with_sample_data(context, data)) if data else None,
     )
-    context = _with_sample_data(message_context(organization, contact=contact), data)
-    seed = str(contact.pk) if contact is not None else "sample"
-    message = compiled.render(context, seed=seed)
-    html = email_ready_html(message.html, preheader=message.preheader, base_url=absolute_url("/"))
-    return services.Rendered(message.subject, message.preheader, html, message.text)
 
 
 class TemplateRenderView(APIView):

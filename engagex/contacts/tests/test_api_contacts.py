@@ -92,8 +92,17 @@ def test_read_key_cannot_write(api, read_key, org):
 
 
 def test_list_search_and_filters(api, read_key, org, other_org):
-    ContactFactory(organization=org, email="ada@example.com", tags=["vip"])
-    ContactFactory(organization=org, email="alan@example.com", status="unsubscribed")
+    # Fixed names: the search also matches names, and a random "Adam" would match "ad".
+    ContactFactory(
+        organization=org, email="ada@example.com", first_name="Ada", last_name="L", tags=["vip"]
+    )
+    ContactFactory(
+        organization=org,
+        email="alan@example.com",
+        first_name="Alan",
+        last_name="T",
+        status="unsubscribed",
+    )
     ContactFactory(organization=org, email="gone@example.com", deleted_at="2026-11-01T00:00Z")
     ContactFactory(organization=other_org, email="ada.other@example.com")
 

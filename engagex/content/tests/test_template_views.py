@@ -122,15 +122,17 @@ def test_check_lists_unknown_tags_and_shows_the_rendered_subject(login, editor, 
 
 def test_history_restore(login, editor, org, saved):
     client = login(editor, org)
-    client.post(url("edit", saved), form_data(saved, subject="Second"))
+    client.post(url("edit", saved), form_data(saved, subject="Second", html="<p>Second body</p>"))
     response = client.post(url("restore", saved, 1))
     assert response.status_code == 302
     saved.refresh_from_db()
     assert (saved.subject, saved.version_count) == ("Hi {{ first_name }}", 3)
     html = client.get(url("edit", saved)).content.decode()
     assert "restored from version 1" in html
-    body = client.get(url("preview", saved), {"version": 2}).content.decode()
-    assert body  # an old version previews
+    # Each version previews as it was saved.
+    second = client.get(url("preview", saved), {"version": 2}).content.decode()
+    assert "Second body" in second
+    assert "Second body" not in client.get(url("preview", saved)).content.decode()
     assert client.get(url("preview", saved), {"version": 99}).status_code == 404
 
 

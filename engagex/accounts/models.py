@@ -70,6 +70,8 @@ class Plan(models.Model):
     # None means unlimited.
     max_contacts = models.PositiveIntegerField(null=True, blank=True)
     monthly_emails = models.PositiveIntegerField(null=True, blank=True)
+    hourly_emails = models.PositiveIntegerField(null=True, blank=True)
+    daily_emails = models.PositiveIntegerField(null=True, blank=True)
     custom_domains_allowed = models.BooleanField(default=False)
     # Feature flags, e.g. {"ab_tests": true, "automations": false, "api": true}.
     features = models.JSONField(default=dict, blank=True)

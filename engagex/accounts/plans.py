@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from engagex.accounts.models import Plan
 
-# code, name, max contacts, monthly emails (None = unlimited), custom domains, features,
-# price in cents per month.
+# code, name, max contacts, monthly/hourly/daily emails (None = unlimited), custom
+# domains, features, price in cents per month. Hourly and daily limits pace sending
+# (campaigns wait, "throttled"); the monthly one is reserved when a send starts.
 PLAN_CATALOG: list[dict] = [
     {
         "code": "free",
         "name": "Free",
         "max_contacts": 500,
         "monthly_emails": 1_000,
+        "hourly_emails": 500,
+        "daily_emails": 1_000,
         "custom_domains_allowed": False,
         "features": {"api": True, "ab_tests": False, "automations": False},
         "price_cents": 0,
@@ -25,6 +28,8 @@ PLAN_CATALOG: list[dict] = [
         "name": "Starter",
         "max_contacts": 5_000,
         "monthly_emails": 50_000,
+        "hourly_emails": 5_000,
+        "daily_emails": 25_000,
         "custom_domains_allowed": True,
         "features": {"api": True, "ab_tests": True, "automations": False},
         "price_cents": 1_900,
@@ -34,6 +39,8 @@ PLAN_CATALOG: list[dict] = [
         "name": "Pro",
         "max_contacts": 50_000,
         "monthly_emails": 500_000,
+        "hourly_emails": 50_000,
+        "daily_emails": 250_000,
         "custom_domains_allowed": True,
         "features": {"api": True, "ab_tests": True, "automations": True},
         "price_cents": 7_900,
@@ -43,6 +50,8 @@ PLAN_CATALOG: list[dict] = [
         "name": "Enterprise",
         "max_contacts": None,
         "monthly_emails": None,
+        "hourly_emails": None,
+        "daily_emails": None,
         "custom_domains_allowed": True,
         "features": {"api": True, "ab_tests": True, "automations": True, "dedicated_ip": True},
         "price_cents": 49_900,
@@ -52,8 +61,10 @@ PLAN_CATALOG: list[dict] = [
 
 def plans_ensure(plan_model=Plan) -> None:
     """Create missing catalogue plans; plans that exist stay as the operator set them."""
+    # Older migrations pass a historical model that lacks later fields: skip those.
+    known = {field.name for field in plan_model._meta.get_fields()}
     for order, entry in enumerate(PLAN_CATALOG):
-        defaults = {key: value for key, value in entry.items() if key != "code"}
+        defaults = {key: value for key, value in entry.items() if key != "code" and key in known}
         plan_model.objects.get_or_create(
             code=entry["code"], defaults={**defaults, "sort_order": order}
         )

@@ -1,4 +1,5 @@
-"""Campaign lifecycle: start (now), pause, resume, cancel, and following the mailing.
+"""Campaign lifecycle: create, edit, duplicate, schedule, start, pause, resume, cancel,
+and following the mailing.
 
 `campaign_start` is the one door to sending (DESIGN.md §5, step 1), all in one
 transaction: the pre-send checklist must pass; the content is frozen into a delivery
@@ -7,7 +8,9 @@ the recipients are materialized with one set-based insert; the plan's monthly qu
 reserved for exactly that many messages (a cancel gives back what was never sent).
 Either all of it happens or none.
 
-Still to come in this issue: scheduling, the wizard pages, live progress, the REST API.
+Scheduling stores the time and passes the same checklist; `campaigns_start_due` (a
+periodic job, every minute) then starts each due campaign through `campaign_start`. A
+scheduled campaign whose checks fail by then becomes "failed" with the reason.
 """
 
 from __future__ import annotations
@@ -23,12 +26,200 @@ from engagex.accounts.tenancy import check_same_organization
 from engagex.campaigns.audience import audience_contacts, audience_resolve
 from engagex.campaigns.checks import campaign_checklist
 from engagex.campaigns.models import Campaign
+from engagex.contacts.emails import InvalidEmail, normalize_email
+from engagex.contacts.models import ContactList, Segment
 from engagex.content.email_html import email_ready_html
 from engagex.delivery import outbox
 from engagex.delivery.models import Mailing
 from engagex.web.emails import absolute_url
 
 STARTABLE = (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)
+EDITABLE = STARTABLE
+# What `campaign_create`/`campaign_update` accept; the audience fields are id lists.
+FIELDS = (
+    "name",
+    "template",
+    "subject",
+    "preheader",
+    "from_name",
+    "from_email",
+    "reply_to",
+    "lists",
+    "segments",
+    "excluded_lists",
+    "excluded_segments",
+    "track_opens",
+    "track_clicks",
+)
+AUDIENCE_FIELDS = {
+    "lists": ContactList,
+    "segments": Segment,
+    "excluded_lists": ContactList,
+    "excluded_segments": Segment,
+}
+
+
+def _cleaned(organization, changes: dict) -> dict:
+    """Validate the given fields; raise ValidationError keyed by field."""
+    unknown = set(changes) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown campaign fields: {sorted(unknown)}")
+    errors: dict[str, str] = {}
+    cleaned = dict(changes)
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            errors["name"] = _("Give the campaign a name.")
+        elif len(cleaned["name"]) > 200:
+            errors["name"] = _("The name can be at most 200 characters.")
+    for key in ("subject", "preheader"):
+        if key in cleaned:
+            cleaned[key] = (cleaned[key] or "").strip()
+            if len(cleaned[key]) > 500:
+                errors[key] = _("This can be at most 500 characters.")
+    if "from_name" in cleaned:
+        cleaned["from_name"] = (cleaned["from_name"] or "").strip()[:200]
+    for key in ("from_email", "reply_to"):
+        if cleaned.get(key):
+            try:
+                cleaned[key] = normalize_email(cleaned[key])
+            except InvalidEmail as error:
+                errors[key] = str(error)
+        elif key in cleaned:
+            cleaned[key] = ""
+    template = cleaned.get("template")
+    if template is not None and (
+        template.organization_id != organization.pk or template.deleted_at is not None
+    ):
+        errors["template"] = _("That template doesn't exist.")
+    for key, model in AUDIENCE_FIELDS.items():
+        if key not in cleaned:
+            continue
+        try:
+            ids = list(dict.fromkeys(str(value) for value in cleaned[key] or []))
+            found = model.objects.filter(organization=organization, pk__in=ids).count()
+        except (ValueError, ValidationError):
+            found = -1
+        if found != len(ids):
+            errors[key] = _("Some of the chosen lists or segments don't exist.")
+        cleaned[key] = ids
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def campaign_create(*, organization, actor, name: str, **fields) -> Campaign:
+    """A new draft. The sender defaults come from the organization's settings."""
+    cleaned = _cleaned(organization, {"name": name, **fields})
+    cleaned.setdefault("from_name", organization.default_from_name)
+    cleaned.setdefault("from_email", organization.default_from_email)
+    cleaned.setdefault("reply_to", organization.reply_to_email)
+    campaign = Campaign.objects.create(organization=organization, created_by=actor, **cleaned)
+    audit.record(organization, actor, "campaigns.campaign_created", "campaign", campaign.pk)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, organization, actor, campaign: Campaign, **changes) -> Campaign:
+    """Edit a draft or scheduled campaign; once sending started its content is frozen."""
+    check_same_organization(organization, campaign)
+    campaign = _locked(campaign)
+    if campaign.status not in EDITABLE:
+        raise ValidationError(_("This campaign has started; it can no longer be edited."))
+    cleaned = _cleaned(organization, changes)
+    for key, value in cleaned.items():
+        setattr(campaign, key, value)
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_duplicate(*, organization, actor, campaign: Campaign) -> Campaign:
+    """A new draft with the same content, audience and settings (never the schedule)."""
+    check_same_organization(organization, campaign)
+    copy = Campaign.objects.create(
+        organization=organization,
+        created_by=actor,
+        name=(_("Copy of %(name)s") % {"name": campaign.name})[:200],
+        template=campaign.template
+        if campaign.template and not campaign.template.deleted_at
+        else None,
+        **{key: getattr(campaign, key) for key in FIELDS if key not in ("name", "template")},
+    )
+    audit.record(
+        organization,
+        actor,
+        "campaigns.campaign_duplicated",
+        "campaign",
+        copy.pk,
+        {"from": str(campaign.pk)},
+    )
+    return copy
+
+
+@transaction.atomic
+def campaign_delete(*, organization, actor, campaign: Campaign) -> None:
+    """Only drafts (and scheduled ones, which are unscheduled by it) can be deleted;
+    a campaign that sent stays for its report."""
+    check_same_organization(organization, campaign)
+    campaign = _locked(campaign)
+    if campaign.status not in EDITABLE:
+        raise ValidationError(_("Only drafts can be deleted; cancel or keep sent campaigns."))
+    audit.record(
+        organization,
+        actor,
+        "campaigns.campaign_deleted",
+        "campaign",
+        campaign.pk,
+        {"name": campaign.name},
+    )
+    campaign.delete()
+
+
+@transaction.atomic
+def campaign_schedule(*, organization, actor, campaign: Campaign, when) -> Campaign:
+    """Send at `when` (aware datetime). The checklist must pass now, too."""
+    check_same_organization(organization, campaign)
+    campaign = _locked(campaign)
+    if campaign.status not in STARTABLE:
+        raise ValidationError(_("This campaign has already been sent or started."))
+    if when is None or timezone.is_naive(when):
+        raise ValueError("`when` must be an aware datetime")
+    if when <= timezone.now():
+        raise ValidationError({"scheduled_at": _("Choose a time in the future.")})
+    if when > timezone.now() + timezone.timedelta(days=366):
+        raise ValidationError({"scheduled_at": _("Choose a time within the next year.")})
+    checklist = campaign_checklist(campaign)
+    if not checklist.ok:
+        raise ValidationError([check.message for check in checklist.failing if check.blocking])
+    campaign.status = Campaign.Status.SCHEDULED
+    campaign.scheduled_at = when
+    campaign.status_reason = ""
+    campaign.save(update_fields=["status", "scheduled_at", "status_reason", "updated_at"])
+    audit.record(
+        organization,
+        actor,
+        "campaigns.campaign_scheduled",
+        "campaign",
+        campaign.pk,
+        {"scheduled_at": when.isoformat()},
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_unschedule(*, organization, actor, campaign: Campaign) -> Campaign:
+    """Back to draft; nothing was queued yet."""
+    check_same_organization(organization, campaign)
+    campaign = _locked(campaign)
+    if campaign.status != Campaign.Status.SCHEDULED:
+        raise ValidationError(_("This campaign is not scheduled."))
+    campaign.status = Campaign.Status.DRAFT
+    campaign.scheduled_at = None
+    campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+    audit.record(organization, actor, "campaigns.campaign_unscheduled", "campaign", campaign.pk)
+    return campaign
 
 
 def _locked(campaign) -> Campaign:
@@ -148,9 +339,56 @@ def campaign_cancel(*, organization, actor, campaign: Campaign) -> Campaign:
 
 
 def campaigns_follow_mailings() -> int:
-    """Periodic: campaigns whose mailing is done become "sent"."""
-    finished = Campaign.objects.filter(
-        status__in=(Campaign.Status.SENDING, Campaign.Status.THROTTLED),
-        mailing__status=Mailing.Status.DONE,
+    """Periodic: campaigns follow their mailing — "sent" when it is done, "throttled"
+    while the organization's hourly/daily limit holds it back, "sending" again after."""
+    now = timezone.now()
+    active = Campaign.objects.filter(
+        status__in=(Campaign.Status.SENDING, Campaign.Status.THROTTLED)
     )
-    return finished.update(status=Campaign.Status.SENT, finished_at=timezone.now())
+    changed = active.filter(mailing__status=Mailing.Status.DONE).update(
+        status=Campaign.Status.SENT, finished_at=now
+    )
+    changed += active.filter(
+        status=Campaign.Status.SENDING,
+        mailing__status=Mailing.Status.SENDING,
+        mailing__throttled_until__gt=now,
+    ).update(status=Campaign.Status.THROTTLED)
+    changed += (
+        active.filter(status=Campaign.Status.THROTTLED, mailing__status=Mailing.Status.SENDING)
+        .exclude(mailing__throttled_until__gt=now)
+        .update(status=Campaign.Status.SENDING)
+    )
+    return changed
+
+
+def campaigns_start_due(now=None) -> int:
+    """Periodic: start every scheduled campaign whose time has come.
+
+    Each one starts in its own transaction; one that can no longer pass its checks
+    (the list was emptied, the quota used up …) becomes "failed" with the reason, so
+    the page says why instead of the campaign silently never going out."""
+    now = now or timezone.now()
+    started = 0
+    due = Campaign.objects.filter(
+        status=Campaign.Status.SCHEDULED, scheduled_at__lte=now
+    ).select_related("organization", "created_by")
+    for campaign in due:
+        try:
+            campaign_start(
+                organization=campaign.organization, actor=campaign.created_by, campaign=campaign
+            )
+            started += 1
+        except ValidationError as error:
+            reason = "; ".join(error.messages)[:300]
+            Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED).update(
+                status=Campaign.Status.FAILED, status_reason=reason, finished_at=now
+            )
+            audit.record(
+                campaign.organization,
+                None,
+                "campaigns.campaign_failed",
+                "campaign",
+                campaign.pk,
+                {"reason": reason},
+            )
+    return started

@@ -43,6 +43,10 @@ class Mailing(TenantModel):
     track_opens = models.BooleanField(default=True)
     track_clicks = models.BooleanField(default=True)
     recipients = models.PositiveIntegerField(default=0)
+    # Set by the senders while the organization's hourly/daily limit holds this mailing
+    # back: until when, and the pace it is allowed ("50/h during warm-up").
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    throttle_reason = models.CharField(max_length=200, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -152,3 +156,67 @@ class KillSwitch(models.Model):
     def __str__(self) -> str:
         scope = self.organization.name if self.organization_id else "global"
         return f"kill switch ({scope}): {'on' if self.is_on else 'off'}"
+
+
+class SendCounter(models.Model):
+    """Messages an organization handed to the transport in one clock hour.
+
+    The hourly and daily limits (plan, warm-up) are checked against these rows when a
+    sender claims a batch, under a row lock, so several senders never overshoot
+    together. Rows older than a day are only history."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+    sent = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "hour"], name="sendcounter_org_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sent} sent at {self.hour:%Y-%m-%d %H}:00"
+
+
+class SendingSettings(models.Model):
+    """How an organization's mail leaves: the platform's relay, its own SMTP server or
+    an email provider's API. Secrets are stored encrypted (never shown back)."""
+
+    class Transport(models.TextChoices):
+        PLATFORM = "platform", _("EngageX (default)")
+        SMTP = "smtp", _("Your own SMTP server")
+        PROVIDER = "provider", _("Email provider API")
+
+    class Security(models.TextChoices):
+        STARTTLS = "starttls", _("STARTTLS")
+        TLS = "tls", _("TLS (SMTPS)")
+        NONE = "none", _("None")
+
+    organization = models.OneToOneField(
+        Organization, primary_key=True, on_delete=models.CASCADE, related_name="sending_settings"
+    )
+    transport = models.CharField(
+        max_length=10, choices=Transport.choices, default=Transport.PLATFORM
+    )
+    smtp_host = models.CharField(max_length=253, blank=True)
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_security = models.CharField(
+        max_length=10, choices=Security.choices, default=Security.STARTTLS
+    )
+    smtp_username = models.CharField(max_length=254, blank=True)
+    smtp_password_encrypted = models.TextField(blank=True)
+    smtp_connections = models.PositiveSmallIntegerField(default=4)
+    provider = models.CharField(max_length=30, blank=True)
+    provider_api_key_encrypted = models.TextField(blank=True)
+    provider_options = models.JSONField(default=dict, blank=True)  # region, domain …
+    # Operator's choice: an established sender moving in needs no warm-up.
+    warmup_exempt = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"sending settings ({self.get_transport_display()})"

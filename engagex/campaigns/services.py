@@ -338,6 +338,32 @@ def campaign_cancel(*, organization, actor, campaign: Campaign) -> Campaign:
     return campaign
 
 
+@transaction.atomic
+def campaign_retry_failed(*, organization, actor, campaign: Campaign) -> int:
+    """Send again the messages that ran out of retries (dead letters); returns how many."""
+    check_same_organization(organization, campaign)
+    campaign = _locked(campaign)
+    if not campaign.mailing_id or campaign.status == Campaign.Status.CANCELLED:
+        raise ValidationError(_("Only a campaign that has sent can retry failed messages."))
+    retried = outbox.deliveries_retry_dead(mailing=campaign.mailing)
+    if retried:
+        if campaign.status in (Campaign.Status.SENT, Campaign.Status.FAILED):
+            campaign.status = Campaign.Status.SENDING
+            campaign.finished_at = None
+            campaign.save(update_fields=["status", "finished_at", "updated_at"])
+        elif campaign.status == Campaign.Status.PAUSED:
+            _set_mailing_status(campaign, Mailing.Status.PAUSED)  # stays paused
+        audit.record(
+            organization,
+            actor,
+            "campaigns.campaign_retried",
+            "campaign",
+            campaign.pk,
+            {"retried": retried},
+        )
+    return retried
+
+
 def campaigns_follow_mailings() -> int:
     """Periodic: campaigns follow their mailing — "sent" when it is done, "throttled"
     while the organization's hourly/daily limit holds it back, "sending" again after."""

@@ -43,6 +43,10 @@ class Mailing(TenantModel):
     track_opens = models.BooleanField(default=True)
     track_clicks = models.BooleanField(default=True)
     recipients = models.PositiveIntegerField(default=0)
+    # Running totals kept by `deliveries_record` (one UPDATE per batch), so pages and
+    # lists show progress without counting a million outbox rows on every poll.
+    sent_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)  # failed (5xx) and dead
     # Set by the senders while the organization's hourly/daily limit holds this mailing
     # back: until when, and the pace it is allowed ("50/h during warm-up").
     throttled_until = models.DateTimeField(null=True, blank=True)

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from engagex.contacts.models import Contact
@@ -138,6 +139,7 @@ class Outcome:
 
 
 _RECORD = """
+WITH done AS (
 UPDATE delivery_delivery d SET
     status = CASE
         WHEN r.result = 'sent' THEN 'sent'
@@ -163,6 +165,19 @@ FROM unnest(
     %(provider_ids)s::text[]
 ) AS r(id, result, code, reply, provider_id)
 WHERE d.id = r.id AND d.status = 'sending' AND d.locked_by = %(worker)s
+RETURNING d.mailing_id, d.status
+), totals AS (
+    UPDATE delivery_mailing m SET
+        sent_count = m.sent_count + t.sent, failed_count = m.failed_count + t.failed
+    FROM (
+        SELECT mailing_id,
+            count(*) FILTER (WHERE status = 'sent') AS sent,
+            count(*) FILTER (WHERE status IN ('failed', 'dead')) AS failed
+        FROM done GROUP BY mailing_id
+    ) t
+    WHERE m.id = t.mailing_id
+)
+SELECT count(*) FROM done
 """
 
 
@@ -187,7 +202,7 @@ def deliveries_record(*, worker: str, outcomes: Iterable[Outcome], now=None) -> 
     }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_RECORD, params)
-        return cursor.rowcount
+        return cursor.fetchone()[0]
 
 
 def deliveries_recover(*, lease: timedelta = LEASE, now=None) -> int:
@@ -205,6 +220,32 @@ def deliveries_cancel(*, mailing: Mailing) -> int:
     return Delivery.objects.filter(
         organization_id=mailing.organization_id, mailing=mailing, status=Delivery.Status.QUEUED
     ).update(status=Delivery.Status.CANCELLED)
+
+
+@transaction.atomic
+def deliveries_retry_dead(*, mailing: Mailing, now=None) -> int:
+    """Give the deliveries that ran out of retries a fresh budget ("retry failed").
+
+    Permanent failures (5xx) stay failed: the receiving server refused them for good.
+    A mailing that had finished goes back to sending."""
+    now = now or timezone.now()
+    retried = Delivery.objects.filter(
+        organization_id=mailing.organization_id, mailing=mailing, status=Delivery.Status.DEAD
+    ).update(
+        status=Delivery.Status.QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,  # the age budget starts again, too
+        smtp_code=None,
+        smtp_reply="",
+    )
+    if retried:
+        Mailing.objects.filter(pk=mailing.pk).update(
+            failed_count=Greatest(F("failed_count") - retried, 0),
+            status=Mailing.Status.SENDING,
+            finished_at=None,
+        )
+    return retried
 
 
 def mailing_counts(mailing: Mailing) -> dict[str, int]:

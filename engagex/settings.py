@@ -14,8 +14,10 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from engagex.delivery.throttle import parse_rates
 from engagex.lib.database_url import database_config_from_url
 from engagex.lib.env import env_bool, env_choice, env_int, env_list, env_str
+from engagex.lib.secretbox import validate_keys as validate_secret_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env", override=False)
@@ -217,6 +219,36 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if PRODUCTION and not EMAIL_HOST:
     raise ImproperlyConfigured("EMAIL_HOST must be set when ENGAGEX_ENV=production")
 
+# -- Sending settings of organizations ----------------------------------------------------
+# Keys that encrypt organizations' SMTP passwords and provider API keys at rest
+# (engagex/lib/secretbox.py): the first encrypts, all decrypt. Empty: derived from SECRET_KEY.
+SECRETS_KEYS = env_list("ENGAGEX_SECRETS_KEYS", [])
+try:
+    validate_secret_keys(SECRETS_KEYS)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"ENGAGEX_SECRETS_KEYS: {_error}") from None
+# Organizations' own SMTP servers may not resolve to private, loopback or link-local
+# addresses (server-side request forgery) unless this is on: tests, all-in-one installs.
+SENDING_ALLOW_PRIVATE_HOSTS = env_bool("ENGAGEX_SENDING_ALLOW_PRIVATE_HOSTS", False)
+
+# -- Sending (campaigns) ------------------------------------------------------------------
+# Bounces come back to bounce+<token>@BOUNCE_DOMAIN (VERP); empty: the sender's domain.
+BOUNCE_DOMAIN = env_str("BOUNCE_DOMAIN", "")
+# The platform's DKIM key signs every campaign message when set (PEM file of an RSA key,
+# `manage.py dkim_keygen` makes one and prints the DNS record to publish).
+DKIM_DOMAIN = env_str("DKIM_DOMAIN", "")
+DKIM_SELECTOR = env_str("DKIM_SELECTOR", "engagex")
+DKIM_PRIVATE_KEY_FILE = env_str("DKIM_PRIVATE_KEY_FILE", "")
+# Per recipient domain pace, messages per second per sender process, e.g.
+# "gmail.com=50,yahoo.com=20"; other domains are unpaced. Deferrals slow a domain down
+# automatically either way (engagex/delivery/throttle.py).
+try:
+    SENDING_DOMAIN_RATES = parse_rates(env_list("SENDING_DOMAIN_RATES", []))
+except ValueError as error:
+    raise ImproperlyConfigured(f"SENDING_DOMAIN_RATES: {error}") from error
+if bool(DKIM_DOMAIN) != bool(DKIM_PRIVATE_KEY_FILE):
+    raise ImproperlyConfigured("Set both DKIM_DOMAIN and DKIM_PRIVATE_KEY_FILE, or neither")
+
 # -- Cache -------------------------------------------------------------------------------
 # Rate limits (sign-in lockout, API throttling) must be shared by every web process, so
 # the cache lives in PostgreSQL (table created by a migration); no extra service to run.
@@ -311,6 +343,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a `status`: name their enums instead of hash-suffixed names.
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "engagex.campaigns.models.Campaign.Status",
+        "DeliveryStatusEnum": "engagex.delivery.models.Delivery.Status",
+    },
 }
 
 # -- Security -------------------------------------------------------------------------------

@@ -222,6 +222,26 @@ def deliveries_cancel(*, mailing: Mailing) -> int:
     ).update(status=Delivery.Status.CANCELLED)
 
 
+_DEFER = """
+UPDATE delivery_delivery d SET
+    status = 'queued', attempts = greatest(d.attempts - 1, 0), next_attempt_at = r.due,
+    locked_by = '', locked_at = NULL
+FROM unnest(%(ids)s::bigint[], %(dues)s::timestamptz[]) AS r(id, due)
+WHERE d.id = r.id AND d.status = 'sending' AND d.locked_by = %(worker)s
+"""
+
+
+def deliveries_defer(*, worker: str, due: dict[int, object]) -> int:
+    """Put claimed deliveries back, unsent and without using up a retry, due at the
+    given times (a recipient domain asked us to slow down)."""
+    if not due:
+        return 0
+    params = {"ids": list(due), "dues": list(due.values()), "worker": worker}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_DEFER, params)
+        return cursor.rowcount
+
+
 @transaction.atomic
 def deliveries_retry_dead(*, mailing: Mailing, now=None) -> int:
     """Give the deliveries that ran out of retries a fresh budget ("retry failed").

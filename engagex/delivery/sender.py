@@ -14,39 +14,53 @@ safely (claims use `FOR UPDATE SKIP LOCKED`, DESIGN.md §5). A round:
    in one statement.
 5. Every few seconds: leases of crashed senders are recovered, finished mailings closed.
 
-Still to come (next steps of issue 6): per-organization hourly/daily limits and warm-up,
-per-domain throttles, provider APIs, link tracking and the real unsubscribe page.
+Pacing: an organization's hourly/daily limits and warm-up (`limits.py`) decide how
+many it may claim; when they leave no room its mailings are marked throttled until the
+window rolls over. Each recipient domain is paced on its own (`throttle.py`): messages
+for a domain that asked us to slow down go back to the queue for later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from engagex.contacts.models import Contact
 from engagex.content.rendering import RenderLimitExceeded, TemplateProblem, compile_message
 from engagex.delivery import outbox
+from engagex.delivery.dkim import DkimSigner
 from engagex.delivery.identifiers import unsubscribe_token
 from engagex.delivery.killswitch import KillSwitchCache
+from engagex.delivery.limits import allowance_return, allowance_take, send_limits
 from engagex.delivery.mime import MailingEnvelope, MessageBuilder
 from engagex.delivery.models import Mailing
-from engagex.delivery.outbox import PERMANENT, Claimed, Outcome
+from engagex.delivery.outbox import PERMANENT, TEMPORARY, Claimed, Outcome
 from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings
+from engagex.delivery.throttle import DomainThrottle, is_throttling
 from engagex.web.emails import absolute_url
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+LIMITS_TTL = 10.0  # seconds a sender trusts an organization's limits (plan, warm-up)
 HOUSEKEEPING_SECONDS = 5.0
 IDLE_SECONDS = 0.5
+
+
+def _domain(email: str) -> str:
+    return email.rpartition("@")[2].lower()
 
 
 def platform_smtp() -> SmtpSettings:
@@ -59,6 +73,19 @@ def platform_smtp() -> SmtpSettings:
         use_tls=settings.EMAIL_USE_SSL,
         start_tls=True if settings.EMAIL_USE_TLS else None,
         timeout=settings.EMAIL_TIMEOUT,
+    )
+
+
+@functools.cache
+def platform_signer() -> DkimSigner | None:
+    """The platform's DKIM signer when DKIM_DOMAIN and DKIM_PRIVATE_KEY_FILE are set
+    (read once per process; a broken key fails loudly at the first mailing)."""
+    if not settings.DKIM_DOMAIN:
+        return None
+    return DkimSigner(
+        domain=settings.DKIM_DOMAIN,
+        selector=settings.DKIM_SELECTOR,
+        private_key_pem=Path(settings.DKIM_PRIVATE_KEY_FILE).read_bytes(),
     )
 
 
@@ -99,13 +126,13 @@ class PreparedMailing:
             from_name=mailing.from_name,
             from_email=mailing.from_email,
             reply_to=mailing.reply_to,
-            bounce_domain=getattr(settings, "BOUNCE_DOMAIN", ""),
+            bounce_domain=settings.BOUNCE_DOMAIN,
             feedback_id=f"{mailing.pk}:{mailing.organization_id}:{mailing.owner_type}:engagex",
         )
         return cls(
             mailing=mailing,
             compiled=compiled,
-            builder=MessageBuilder(envelope),
+            builder=MessageBuilder(envelope, signer=platform_signer()),
             organization_context={
                 "organization_name": organization.name,
                 "organization_address": organization.postal_address,
@@ -170,6 +197,11 @@ class Sender:
     _prepared: dict = field(default_factory=dict)
     _turn: int = 0
     _housekept_at: float = 0.0
+    _limits: dict = field(default_factory=dict)  # organization id → (SendLimits, valid until)
+    _blocked_until: dict = field(default_factory=dict)  # organization id → datetime
+    _domains: DomainThrottle = field(
+        default_factory=lambda: DomainThrottle(settings.SENDING_DOMAIN_RATES)
+    )
 
     def __post_init__(self) -> None:
         # The SMTP connections live on an event loop of their own thread: the database
@@ -221,18 +253,70 @@ class Sender:
             return 0
         handled = 0
         for mailings in self._mailings_by_organization():
-            if state.stops(mailings[0].organization_id):
+            organization = mailings[0].organization
+            if state.stops(organization.pk):
                 continue
             for mailing in mailings:
-                batch = outbox.deliveries_claim(
-                    worker=self.worker, mailing=mailing, limit=self.batch_size
-                )
+                batch = self._claim(organization, mailing)
+                if batch is None:
+                    break  # the organization's hourly/daily limit is reached
                 if batch:
                     handled += self._send(mailing, batch)
                     break  # one batch per organization per round
         return handled
 
+    def _claim(self, organization, mailing: Mailing) -> list[Claimed] | None:
+        """Claim a batch within the organization's limits; None when they leave no room."""
+        now = timezone.now()
+        blocked = self._blocked_until.get(organization.pk)
+        if blocked and blocked > now:
+            return None
+        cached = self._limits.get(organization.pk)
+        if cached is None or cached[1] < time.monotonic():
+            cached = (send_limits(organization, now), time.monotonic() + LIMITS_TTL)
+            self._limits[organization.pk] = cached
+        limits = cached[0]
+        if limits.unlimited:
+            return outbox.deliveries_claim(
+                worker=self.worker, mailing=mailing, limit=self.batch_size
+            )
+        granted, until = allowance_take(organization, self.batch_size, limits, now)
+        if not granted:
+            self._blocked_until[organization.pk] = until
+            Mailing.objects.filter(
+                organization=organization, status=Mailing.Status.SENDING
+            ).exclude(throttled_until=until).update(
+                throttled_until=until, throttle_reason=limits.reason[:200]
+            )
+            return None
+        batch = outbox.deliveries_claim(worker=self.worker, mailing=mailing, limit=granted)
+        allowance_return(organization, granted - len(batch), now)
+        if batch and mailing.throttled_until:
+            Mailing.objects.filter(organization=organization, pk=mailing.pk).update(
+                throttled_until=None, throttle_reason=""
+            )
+            mailing.throttled_until = None
+        return batch
+
+    def _paced(self, batch: list[Claimed]) -> list[Claimed]:
+        """The part of the batch its recipient domains have room for now; the rest goes
+        back to the queue, due when their domain has room again."""
+        now = timezone.now()
+        ready, later = [], {}
+        for item in batch:
+            wait = self._domains.admit(_domain(item.email))
+            if wait:
+                later[item.id] = now + timedelta(seconds=wait)
+            else:
+                ready.append(item)
+        outbox.deliveries_defer(worker=self.worker, due=later)
+        return ready
+
     def _send(self, mailing: Mailing, batch: list[Claimed]) -> int:
+        handled = len(batch)
+        batch = self._paced(batch)
+        if not batch:
+            return handled
         try:
             messages, outcomes = self._prepared_for(mailing).build(batch)
         except (TemplateProblem, RenderLimitExceeded) as error:
@@ -240,9 +324,14 @@ class Sender:
             outcomes = [Outcome(item.id, PERMANENT, None, f"not sent: {error}") for item in batch]
             messages = []
         if messages:
-            outcomes += self._on_loop(self._pool.send_batch(messages))
+            sent = self._on_loop(self._pool.send_batch(messages))
+            emails = {item.id: item.email for item in batch}
+            for outcome in sent:
+                if outcome.result == TEMPORARY and is_throttling(outcome.code, outcome.reply):
+                    self._domains.deferred(_domain(emails[outcome.delivery_id]))
+            outcomes += sent
         outbox.deliveries_record(worker=self.worker, outcomes=outcomes)
-        return len(batch)
+        return handled
 
     def _housekeeping(self) -> None:
         now = time.monotonic()

@@ -10,39 +10,14 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from engagex.contacts.models import Contact
 from engagex.contacts.tests.factories import ContactFactory
 from engagex.delivery import outbox
-from engagex.delivery.killswitch import KillSwitchCache, killswitch_set
+from engagex.delivery.killswitch import killswitch_set
 from engagex.delivery.models import Delivery, Mailing
-from engagex.delivery.sender import Sender
-from engagex.delivery.smtp import SmtpSettings
-from engagex.delivery.tests.factories import MailingFactory
-from engagex.delivery.tests.smtp_servers import smtp_server
+from engagex.delivery.tests.helpers import drain, new_sender, queue
 
-
-def drain(sender, rounds=50):
-    for _ in range(rounds):
-        if not sender.run_once():
-            return
-
-
-def queue(org, contacts, **mailing_options):
-    mailing = MailingFactory(organization=org, **mailing_options)
-    outbox.deliveries_materialize(
-        mailing=mailing, contacts=Contact.objects.filter(pk__in=[c.pk for c in contacts])
-    )
-    return mailing
-
-
-@pytest.fixture
-def sink():
-    with smtp_server() as (controller, handler):
-        yield SmtpSettings(controller.hostname, controller.port), handler
-
-
-def new_sender(smtp, worker="w1"):
-    return Sender(worker=worker, smtp=smtp, batch_size=20, killswitches=KillSwitchCache(ttl=0))
+# Warm-up has tests of its own (test_limits, test_sender_pacing).
+pytestmark = pytest.mark.usefixtures("established_org")
 
 
 def test_a_mailing_is_sent_personalized_with_headers_footer_and_faults_handled(org, sink):

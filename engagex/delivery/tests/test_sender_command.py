@@ -24,7 +24,8 @@ from engagex.delivery.tests.smtp_servers import smtp_server
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 BATCH = 20
-pytestmark = pytest.mark.django_db(transaction=True)
+# Warm-up has tests of its own (test_limits, test_sender_pacing).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("established_org")]
 
 
 def database_url() -> str:

@@ -4,10 +4,11 @@ import asyncio
 import threading
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from engagex.delivery.outbox import PERMANENT, SENT, TEMPORARY
 from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings, smtp_check
-from engagex.delivery.tests.smtp_servers import smtp_server
+from engagex.delivery.tests.smtp_servers import FaultyHandler, free_port, smtp_server
 
 DATA = (
     b"From: a@example.com\r\nTo: b@example.org\r\nSubject: hi\r\n"
@@ -62,7 +63,7 @@ def test_each_reply_becomes_an_outcome_in_order():
         )
     assert [o.delivery_id for o in outcomes] == [1, 2, 3, 4]
     assert [o.result for o in outcomes] == [SENT, TEMPORARY, PERMANENT, SENT]
-    assert outcomes[1].code == 451 and "Greylisted" in outcomes[1].reply
+    assert outcomes[1].code == 450 and "Mailbox busy" in outcomes[1].reply
     assert outcomes[2].code == 550 and "No such user" in outcomes[2].reply
     # The dropped connection was reopened and the message went through on the retry.
     assert sorted(rcpt for _, rcpt, _ in handler.messages) == ["drop@example.org", "ok@example.org"]
@@ -90,3 +91,23 @@ def test_unreachable_server_is_a_temporary_failure_and_check_says_why():
     # The exact failure, for a "Test connection" button.
     with pytest.raises(Exception, match=r"(?i)127\.0\.0\.1|refused"):
         run_async(lambda: smtp_check(settings))
+
+
+def test_a_non_ascii_address_goes_with_smtputf8_or_fails_alone():
+    utf8 = Outgoing(2, "bounce@example.com", "jörg@example.org", DATA.replace(b"{n}", b"2"))
+    batch = [message(1, "ok@example.org"), utf8, message(3, "ok@example.org")]
+    with smtp_server() as (controller, handler):  # aiosmtpd's Controller offers SMTPUTF8
+        outcomes = send(controller, batch)
+    assert [o.result for o in outcomes] == [SENT, SENT, SENT]
+    assert ("bounce@example.com", "jörg@example.org") in [m[:2] for m in handler.messages]
+
+    handler = FaultyHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=False)
+    controller.start()
+    try:  # a server without it: that message fails for good, the others go
+        outcomes = send(controller, batch)
+    finally:
+        controller.stop()
+    assert [o.result for o in outcomes] == [SENT, PERMANENT, SENT]
+    assert "SMTPUTF8" in outcomes[1].reply
+    assert len(handler.messages) == 2

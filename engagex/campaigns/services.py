@@ -15,6 +15,8 @@ scheduled campaign whose checks fail by then becomes "failed" with the reason.
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -96,10 +98,10 @@ def _cleaned(organization, changes: dict) -> dict:
         if key not in cleaned:
             continue
         try:
-            ids = list(dict.fromkeys(str(value) for value in cleaned[key] or []))
+            ids = list(dict.fromkeys(uuid.UUID(str(value)) for value in cleaned[key] or []))
             found = model.objects.filter(organization=organization, pk__in=ids).count()
-        except (ValueError, ValidationError):
-            found = -1
+        except (ValueError, TypeError, ValidationError):
+            ids, found = [], -1
         if found != len(ids):
             errors[key] = _("Some of the chosen lists or segments don't exist.")
         cleaned[key] = ids

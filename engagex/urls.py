@@ -19,7 +19,7 @@ urlpatterns = [
     path("confirm/", include("engagex.contacts.public_urls")),
     path("templates/", include("engagex.content.urls")),
     path("m/", include("engagex.content.public_urls")),
-    path("u/", include("engagex.delivery.public_urls")),
+    path("", include("engagex.delivery.public_urls")),  # /u/… and /m/mail/…
     path("admin/", admin.site.urls),
     # DEBUG only: every view there answers 404 when DEBUG is off.
     path("devmail/", include("engagex.devmail.urls")),

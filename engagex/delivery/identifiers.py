@@ -153,18 +153,39 @@ _UNSUBSCRIBE_MAC_CHARS = 16
 _UNSUBSCRIBE_RE = re.compile(r"([0-9a-z]{1,13})-([a-z2-7]{16})")
 
 
-def unsubscribe_token(delivery_id: int) -> str:
+def _token(purpose: bytes, delivery_id: int) -> str:
     check_delivery_id(delivery_id)
-    key = _keys(_UNSUBSCRIBE_PURPOSE)[0]
+    key = _keys(purpose)[0]
     return f"{_base36(delivery_id)}-{_mac(key, delivery_id, _UNSUBSCRIBE_MAC_CHARS)}"
 
 
-def unsubscribe_parse(token: str) -> int | None:
+def _token_parse(purpose: bytes, token: str) -> int | None:
     match = _UNSUBSCRIBE_RE.fullmatch(token or "")
     if not match:
         return None
     delivery_id = int(match.group(1), 36)
-    for key in _keys(_UNSUBSCRIBE_PURPOSE):
+    for key in _keys(purpose):
         if hmac.compare_digest(match.group(2), _mac(key, delivery_id, _UNSUBSCRIBE_MAC_CHARS)):
             return delivery_id
     return None
+
+
+def unsubscribe_token(delivery_id: int) -> str:
+    return _token(_UNSUBSCRIBE_PURPOSE, delivery_id)
+
+
+def unsubscribe_parse(token: str) -> int | None:
+    return _token_parse(_UNSUBSCRIBE_PURPOSE, token)
+
+
+# The "view in your browser" link of a sent message: same shape, its own key, so an
+# unsubscribe token can't open the message page or the other way round.
+_VIEW_ONLINE_PURPOSE = b"view-online"
+
+
+def view_online_token(delivery_id: int) -> str:
+    return _token(_VIEW_ONLINE_PURPOSE, delivery_id)
+
+
+def view_online_parse(token: str) -> int | None:
+    return _token_parse(_VIEW_ONLINE_PURPOSE, token)

@@ -41,7 +41,7 @@ from engagex.contacts.models import Contact
 from engagex.content.rendering import RenderLimitExceeded, TemplateProblem, compile_message
 from engagex.delivery import outbox
 from engagex.delivery.dkim import DkimSigner
-from engagex.delivery.identifiers import unsubscribe_token
+from engagex.delivery.identifiers import unsubscribe_token, view_online_token
 from engagex.delivery.killswitch import KillSwitchCache
 from engagex.delivery.limits import allowance_return, allowance_take, send_limits
 from engagex.delivery.mime import MailingEnvelope, MessageBuilder
@@ -139,37 +139,50 @@ class PreparedMailing:
             },
         )
 
-    def build(self, batch: list[Claimed]) -> tuple[list[Outgoing], list[Outcome]]:
-        """Messages for a claimed batch; deliveries that can't be rendered fail at once."""
-        contacts = {
+    def contacts(self, contact_ids) -> dict[str, dict]:
+        return {
             str(contact["id"]): contact
             for contact in Contact.objects.filter(
-                organization_id=self.mailing.organization_id,
-                pk__in=[item.contact_id for item in batch if item.contact_id],
+                organization_id=self.mailing.organization_id, pk__in=[c for c in contact_ids if c]
             ).values("id", "email", "first_name", "last_name", "fields")
         }
+
+    def context(self, delivery_id: int, email: str, contact: dict) -> dict:
+        """What a recipient's copy is rendered with (the sender and the view-online page)."""
+        unsubscribe_url = absolute_url(
+            reverse("delivery_public:unsubscribe", args=[unsubscribe_token(delivery_id)])
+        )
+        first, last = contact.get("first_name", ""), contact.get("last_name", "")
+        return {
+            "email": email,
+            "first_name": first,
+            "last_name": last,
+            "full_name": " ".join(part for part in (first, last) if part),
+            "fields": contact.get("fields") or {},
+            "unsubscribe_url": unsubscribe_url,
+            # The preference center arrives with the tracking issue; until then the
+            # unsubscribe page is where people manage their subscription.
+            "preferences_url": unsubscribe_url,
+            "view_online_url": absolute_url(
+                reverse("delivery_public:view_online", args=[view_online_token(delivery_id)])
+            ),
+            **self.organization_context,
+        }
+
+    def seed(self, contact_id: str | None) -> str:
+        # Spintax picks per recipient, the same way on every render of their copy.
+        return f"{contact_id}:{self.mailing.pk}"
+
+    def build(self, batch: list[Claimed]) -> tuple[list[Outgoing], list[Outcome]]:
+        """Messages for a claimed batch; deliveries that can't be rendered fail at once."""
+        contacts = self.contacts(item.contact_id for item in batch)
         messages: list[Outgoing] = []
         failed: list[Outcome] = []
         for item in batch:
             contact = contacts.get(item.contact_id or "") or {}
-            token = unsubscribe_token(item.id)
-            unsubscribe_url = absolute_url(reverse("delivery_public:unsubscribe", args=[token]))
-            first, last = contact.get("first_name", ""), contact.get("last_name", "")
-            context = {
-                "email": item.email,
-                "first_name": first,
-                "last_name": last,
-                "full_name": " ".join(part for part in (first, last) if part),
-                "fields": contact.get("fields") or {},
-                "unsubscribe_url": unsubscribe_url,
-                "preferences_url": unsubscribe_url,
-                "view_online_url": "",
-                **self.organization_context,
-            }
+            context = self.context(item.id, item.email, contact)
             try:
-                rendered = self.compiled.render(
-                    context, seed=f"{item.contact_id}:{self.mailing.pk}"
-                )
+                rendered = self.compiled.render(context, seed=self.seed(item.contact_id))
                 built = self.builder.build(
                     delivery_id=item.id,
                     to_email=item.email,
@@ -177,8 +190,8 @@ class PreparedMailing:
                     subject=rendered.subject,
                     html=rendered.html,
                     text=rendered.text,
-                    unsubscribe_url=unsubscribe_url,
-                    unsubscribe_token=token,
+                    unsubscribe_url=context["unsubscribe_url"],
+                    unsubscribe_token=unsubscribe_token(item.id),
                 )
             except (TemplateProblem, RenderLimitExceeded, ValueError) as error:
                 failed.append(Outcome(item.id, PERMANENT, None, f"not sent: {error}"[:500]))

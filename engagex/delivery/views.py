@@ -1,4 +1,5 @@
-"""The unsubscribe link every sent message carries (`/u/<token>/`), no login.
+"""Public pages of sent messages, no login: the unsubscribe link every message carries
+(`/u/<token>/`) and "view in your browser" (`/m/mail/<token>/`).
 
 GET shows who is writing and a button (link scanners fetch with GET, so GET changes
 nothing); POST unsubscribes — the button, and RFC 8058 one-click from the mail client
@@ -11,11 +12,12 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from engagex.contacts.models import Contact
 from engagex.contacts.services.contacts import contact_update
-from engagex.delivery.identifiers import unsubscribe_parse
+from engagex.content.views.previews import preview_response, preview_view
+from engagex.delivery.identifiers import unsubscribe_parse, view_online_parse
 from engagex.delivery.models import Delivery
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -57,3 +59,28 @@ def unsubscribe(request, token):
             request, "delivery/unsubscribed.html", {"organization": delivery.organization}
         )
     return render(request, "delivery/unsubscribe.html", {"organization": delivery.organization})
+
+
+@require_GET
+@preview_view
+def view_online(request, token):
+    """The recipient's own copy, rendered from the mailing's frozen content with their
+    data as it is now; shown in the preview sandbox (no scripts, strict CSP)."""
+    from engagex.delivery.sender import PreparedMailing  # the sender's own rendering
+
+    delivery_id = view_online_parse(token)
+    delivery = (
+        Delivery.objects.select_related("mailing__organization").filter(pk=delivery_id).first()
+        if delivery_id is not None
+        else None
+    )
+    if delivery is None:
+        raise Http404
+
+    def render() -> str:
+        prepared = PreparedMailing.prepare(delivery.mailing)
+        contact = prepared.contacts([delivery.contact_id]).get(str(delivery.contact_id), {})
+        context = prepared.context(delivery.pk, delivery.email, contact)
+        return prepared.compiled.render(context, seed=prepared.seed(delivery.contact_id)).html
+
+    return preview_response(render)

@@ -139,3 +139,31 @@ def test_unsubscribe_link_get_asks_and_one_click_post_unsubscribes(client, org, 
 
     forged = path.rstrip("/")[:-3] + "aaa/"
     assert client.get(forged).status_code == 404
+
+
+def test_view_online_link_shows_the_recipients_own_copy(client, org, sink):
+    smtp, handler = sink
+    ada = ContactFactory(organization=org, first_name="Ada", email="ada@example.org")
+    queue(
+        org,
+        [ada],
+        html='<p>Hi {{ first_name }}</p><a href="{{ view_online_url }}">View online</a>',
+    )
+    sender = new_sender(smtp)
+    try:
+        drain(sender)
+    finally:
+        sender.close()
+    message = message_from_bytes(handler.messages[0][2], policy=default_policy)
+    html = message.get_body(("html",)).get_content()
+    link = html.split('href="')[1].split('"')[0]
+    path = link[link.index("/m/mail/") :]
+
+    response = client.get(path)
+    assert response.status_code == 200 and "Hi Ada" in response.content.decode()
+    assert "sandbox" in response["Content-Security-Policy"]
+    # Another token type, or a forged one, opens nothing.
+    unsubscribe = message["List-Unsubscribe"].split("<")[1].split(">")[0]
+    token = unsubscribe.rstrip("/").rsplit("/", 1)[1]
+    assert client.get(f"/m/mail/{token}/").status_code == 404
+    assert client.get(path.rstrip("/")[:-3] + "aaa/").status_code == 404

@@ -18,6 +18,7 @@ from engagex.contacts.emails import InvalidEmail, normalize_email
 from engagex.content.context import custom_fields
 from engagex.content.rendering import check_template
 from engagex.delivery.killswitch import killswitch_state
+from engagex.delivery.reputation import MAX_BOUNCE_RATE, MAX_COMPLAINT_RATE, sending_rates
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def campaign_checklist(campaign, audience: Audience | None = None) -> Checklist:
         _audience(audience, recipients),
         _quota(organization, recipients),
         _sending_allowed(organization),
+        _reputation(organization),
     ]
     return Checklist(checks, recipients)
 
@@ -169,3 +171,24 @@ def _sending_allowed(organization) -> Check:
             _("Contact support to find out why."),
         )
     return Check("sending_allowed", True, _("Sending is allowed."))
+
+
+def _reputation(organization) -> Check:
+    rates = sending_rates(organization)
+    if rates.acceptable:
+        return Check("reputation", True, _("Bounce and complaint rates are healthy."))
+    return Check(
+        "reputation",
+        False,
+        _(
+            "Over the last 30 days %(bounces).1f%% of your messages bounced and "
+            "%(complaints).2f%% were reported as spam (limits: %(max_b).0f%% and %(max_c).1f%%)."
+        )
+        % {
+            "bounces": rates.bounce_rate * 100,
+            "complaints": rates.complaint_rate * 100,
+            "max_b": MAX_BOUNCE_RATE * 100,
+            "max_c": MAX_COMPLAINT_RATE * 100,
+        },
+        _("Remove bounced and inactive addresses from your lists before sending again."),
+    )

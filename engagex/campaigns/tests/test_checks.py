@@ -58,3 +58,26 @@ def test_kill_switch_and_plan_quota_block(org):
     org.plan.monthly_emails = 1
     org.plan.save()
     assert not by_key(campaign_checklist(campaign))["quota"].ok
+
+
+def test_a_high_bounce_or_complaint_rate_blocks_new_sends(org):
+    from engagex.delivery.tests.factories import MailingFactory
+
+    campaign = ready_campaign(org)
+    MailingFactory(organization=org, sent_count=950, failed_count=40)  # 4%: fine
+    assert by_key(campaign_checklist(campaign))["reputation"].ok
+    MailingFactory(organization=org, sent_count=0, failed_count=30)  # 70 of 1,020: 6.9%
+    check = by_key(campaign_checklist(campaign))["reputation"]
+    assert not check.ok and check.blocking and "6.9% of your messages bounced" in check.message
+
+
+def test_complaints_above_three_per_thousand_block(org):
+    from engagex.contacts.tests.factories import ContactFactory
+    from engagex.delivery.tests.factories import MailingFactory
+
+    campaign = ready_campaign(org)
+    MailingFactory(organization=org, sent_count=1000)
+    ContactFactory.create_batch(3, organization=org, status="complained")
+    assert by_key(campaign_checklist(campaign))["reputation"].ok  # 0.3%: at the limit
+    ContactFactory(organization=org, status="complained")
+    assert not by_key(campaign_checklist(campaign))["reputation"].ok

@@ -99,11 +99,17 @@ def _cleaned(organization, changes: dict) -> dict:
             continue
         try:
             ids = list(dict.fromkeys(uuid.UUID(str(value)) for value in cleaned[key] or []))
-            found = model.objects.filter(organization=organization, pk__in=ids).count()
-        except (ValueError, TypeError, ValidationError):
-            ids, found = [], -1
-        if found != len(ids):
-            errors[key] = _("Some of the chosen lists or segments don't exist.")
+        except (ValueError, TypeError, AttributeError):
+            errors[key] = _("Use the ids of lists or segments.")
+            continue
+        found = set(
+            model.objects.filter(organization=organization, pk__in=ids).values_list("pk", flat=True)
+        )
+        unknown = [str(pk) for pk in ids if pk not in found]
+        if unknown:
+            errors[key] = _("These lists or segments don't exist: %(ids)s.") % {
+                "ids": ", ".join(unknown)
+            }
         cleaned[key] = ids
     if errors:
         raise ValidationError(errors)
@@ -133,6 +139,20 @@ def campaign_update(*, organization, actor, campaign: Campaign, **changes) -> Ca
     for key, value in cleaned.items():
         setattr(campaign, key, value)
     campaign.save()
+    if campaign.status == Campaign.Status.SCHEDULED:
+        # A scheduled campaign must stay sendable: an edit that breaks a check is refused
+        # (the transaction rolls back) instead of failing silently at send time.
+        checklist = campaign_checklist(campaign)
+        if not checklist.ok:
+            raise ValidationError([c.message for c in checklist.failing if c.blocking])
+    audit.record(
+        organization,
+        actor,
+        "campaigns.campaign_updated",
+        "campaign",
+        campaign.pk,
+        {"fields": sorted(cleaned)},
+    )
     return campaign
 
 

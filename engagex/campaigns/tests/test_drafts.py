@@ -106,3 +106,30 @@ def test_services_refuse_a_campaign_of_another_organization(org, owner, other_or
     with pytest.raises(ValueError):
         services.campaign_update(organization=org, actor=owner, campaign=theirs, name="x")
     assert Campaign.objects.filter(organization=other_org).count() == 1
+
+
+def test_an_edit_that_breaks_a_scheduled_campaign_is_refused(org, owner):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    campaign = ready_campaign(org)
+    services.campaign_schedule(
+        organization=org, actor=owner, campaign=campaign, when=timezone.now() + dt.timedelta(days=1)
+    )
+    lists = list(campaign.lists)
+    with pytest.raises(ValidationError, match="No list or segment"):
+        services.campaign_update(organization=org, actor=owner, campaign=campaign, lists=[])
+    campaign.refresh_from_db()
+    assert campaign.lists == lists and campaign.status == Campaign.Status.SCHEDULED
+    services.campaign_update(organization=org, actor=owner, campaign=campaign, subject="Fine")
+    assert AuditEntry.objects.filter(action="campaigns.campaign_updated").count() == 1
+
+
+def test_unknown_audience_ids_are_named(org, owner):
+    import uuid
+
+    missing = uuid.uuid4()
+    with pytest.raises(ValidationError) as raised:
+        services.campaign_create(organization=org, actor=owner, name="x", segments=[missing])
+    assert str(missing) in raised.value.message_dict["segments"][0]

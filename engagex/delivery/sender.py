@@ -47,8 +47,9 @@ from engagex.delivery.limits import allowance_return, allowance_take, send_limit
 from engagex.delivery.mime import MailingEnvelope, MessageBuilder
 from engagex.delivery.models import Mailing
 from engagex.delivery.outbox import PERMANENT, TEMPORARY, Claimed, Outcome
-from engagex.delivery.smtp import Outgoing, SmtpPool, SmtpSettings
+from engagex.delivery.smtp import Outgoing, SmtpSettings
 from engagex.delivery.throttle import DomainThrottle, is_throttling
+from engagex.delivery.transports import TransportCache
 from engagex.web.emails import absolute_url
 
 log = logging.getLogger(__name__)
@@ -220,19 +221,23 @@ class Sender:
         # The SMTP connections live on an event loop of their own thread: the database
         # work stays plain synchronous Django, and the sender works the same whatever
         # the calling thread is doing with asyncio.
-        self._pool = SmtpPool(self.smtp, size=self.connections)
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="sender-smtp", daemon=True
         )
         self._loop_thread.start()
+        # Each organization's own transport (platform relay, its SMTP server or its
+        # provider's API), rebuilt when its sending settings change.
+        self.transports = TransportCache(
+            platform_settings=self.smtp, platform_connections=self.connections, loop=self._loop
+        )
 
     def _on_loop(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def close(self) -> None:
         try:
-            self._on_loop(self._pool.close())
+            self._on_loop(self.transports.close_all())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._loop_thread.join()
@@ -337,7 +342,8 @@ class Sender:
             outcomes = [Outcome(item.id, PERMANENT, None, f"not sent: {error}") for item in batch]
             messages = []
         if messages:
-            sent = self._on_loop(self._pool.send_batch(messages))
+            transport = self.transports.get(mailing.organization_id)
+            sent = self._on_loop(transport.send_batch(messages))
             emails = {item.id: item.email for item in batch}
             for outcome in sent:
                 if outcome.result == TEMPORARY and is_throttling(outcome.code, outcome.reply):

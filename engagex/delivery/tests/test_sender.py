@@ -15,6 +15,7 @@ from engagex.delivery import outbox
 from engagex.delivery.killswitch import killswitch_set
 from engagex.delivery.models import Delivery, Mailing
 from engagex.delivery.tests.helpers import drain, new_sender, queue
+from engagex.delivery.tests.smtp_servers import smtp_server
 
 # Warm-up has tests of its own (test_limits, test_sender_pacing).
 pytestmark = pytest.mark.usefixtures("established_org")
@@ -167,3 +168,28 @@ def test_view_online_link_shows_the_recipients_own_copy(client, org, sink):
     token = unsubscribe.rstrip("/").rsplit("/", 1)[1]
     assert client.get(f"/m/mail/{token}/").status_code == 404
     assert client.get(path.rstrip("/")[:-3] + "aaa/").status_code == 404
+
+
+def test_each_organization_sends_through_its_own_transport(org, other_org, sink, settings):
+    from engagex.delivery.sending_settings import sending_settings_update
+
+    settings.SENDING_ALLOW_PRIVATE_HOSTS = True  # both servers are on this machine
+    smtp, platform = sink
+    with smtp_server() as (own_controller, own):
+        sending_settings_update(
+            organization=other_org,
+            actor=None,
+            transport="smtp",
+            smtp_host=own_controller.hostname,
+            smtp_port=own_controller.port,
+            smtp_security="none",
+        )
+        queue(org, [ContactFactory(organization=org, email="a@example.org")])
+        queue(other_org, [ContactFactory(organization=other_org, email="b@example.org")])
+        sender = new_sender(smtp)
+        try:
+            drain(sender)
+        finally:
+            sender.close()
+    assert [rcpt for _, rcpt, _ in platform.messages] == ["a@example.org"]
+    assert [rcpt for _, rcpt, _ in own.messages] == ["b@example.org"]

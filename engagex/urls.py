@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("engagex.monitoring.urls")),
     path("", include("engagex.web.urls")),
     path("", include("engagex.accounts.urls")),
+    path("settings/sending/", include("engagex.delivery.urls")),
     path("accounts/", include("allauth.urls")),
     path("audit/", include("engagex.audit.urls")),
     path("api/", include("engagex.api.urls")),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("contacts/", include("engagex.contacts.urls")),
     path("confirm/", include("engagex.contacts.public_urls")),
     path("templates/", include("engagex.content.urls")),
+    path("campaigns/", include("engagex.campaigns.urls")),
     path("m/", include("engagex.content.public_urls")),
     path("", include("engagex.delivery.public_urls")),  # /u/… and /m/mail/…
     path("admin/", admin.site.urls),

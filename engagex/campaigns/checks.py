@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -48,7 +49,12 @@ class Checklist:
 def campaign_checklist(campaign, audience: Audience | None = None) -> Checklist:
     organization = campaign.organization
     audience = audience or audience_resolve(campaign)
-    recipients = audience_count(campaign, audience) if not audience.is_empty_selection else 0
+    recipients, broken = 0, ""
+    if not audience.is_empty_selection:
+        try:
+            recipients = audience_count(campaign, audience)
+        except ValidationError as error:  # a segment's rules no longer hold (field deleted …)
+            broken = " ".join(error.messages)
     template = campaign.template if campaign.template and not campaign.template.deleted_at else None
     checks = [
         _content(campaign, template),
@@ -56,7 +62,7 @@ def campaign_checklist(campaign, audience: Audience | None = None) -> Checklist:
         _unsubscribe(template),
         _address(organization),
         _sender(campaign),
-        _audience(audience, recipients),
+        _audience(audience, recipients, broken),
         _quota(organization, recipients),
         _sending_allowed(organization),
         _reputation(organization),
@@ -135,7 +141,15 @@ def _sender(campaign) -> Check:
     return Check("sender", True, _("Sender: %(name)s") % {"name": campaign.from_name})
 
 
-def _audience(audience: Audience, recipients: int) -> Check:
+def _audience(audience: Audience, recipients: int, broken: str = "") -> Check:
+    if broken:
+        return Check(
+            "audience",
+            False,
+            _("A segment of this campaign can't be evaluated: %(why)s") % {"why": broken},
+            _("Fix the segment's rules or choose another audience."),
+            fix_url=reverse("contacts:segments"),
+        )
     if audience.missing:
         return Check(
             "audience",

@@ -128,3 +128,28 @@ def campaign_deliveries(
     if search:
         rows = rows.filter(email__icontains=search)
     return rows.order_by("-id")
+
+
+# --- Helpers for the campaign pages --------------------------------------------------
+
+PROBLEM_DELIVERY_STATUSES = (Delivery.Status.FAILED, Delivery.Status.DEAD)
+
+
+def campaign_problem_deliveries(
+    *, organization, campaign: Campaign, status: str = "", search: str = ""
+) -> QuerySet[Delivery]:
+    """The campaign page's deliveries table: by default the messages that did not go
+    out (refused for good, or out of retries), each with its SMTP code and reply."""
+    rows = campaign_deliveries(
+        organization=organization, campaign=campaign, status=status, search=search
+    )
+    if not status:
+        rows = rows.filter(status__in=PROBLEM_DELIVERY_STATUSES)
+    return rows
+
+
+def campaign_dead_count(*, organization, campaign: Campaign) -> int:
+    """How many messages ran out of retries ("Retry failed" sends them again)."""
+    return campaign_deliveries(
+        organization=organization, campaign=campaign, status=Delivery.Status.DEAD
+    ).count()

@@ -37,7 +37,7 @@ PRODUCT_SECTIONS = (
             NavItem(_("Segments"), "funnel", "contacts:segments"),
             NavItem(_("Suppression list"), "no-symbol", "contacts:suppressions"),
             NavItem(_("Templates"), "document-text", "content:index"),
-            NavItem(_("Campaigns"), "paper-airplane"),
+            NavItem(_("Campaigns"), "paper-airplane", "campaigns:list"),
             NavItem(_("Automations"), "bolt"),
             NavItem(_("Analytics"), "chart-bar"),
         ),

@@ -81,3 +81,22 @@ def test_complaints_above_three_per_thousand_block(org):
     assert by_key(campaign_checklist(campaign))["reputation"].ok  # 0.3%: at the limit
     ContactFactory(organization=org, status="complained")
     assert not by_key(campaign_checklist(campaign))["reputation"].ok
+
+
+def test_a_segment_whose_rules_no_longer_hold_fails_the_audience_check(org):
+    from engagex.contacts.tests.factories import SegmentFactory
+
+    campaign = ready_campaign(org)
+    broken = SegmentFactory(
+        organization=org,
+        rules={
+            "match": "all",
+            "rules": [{"field": "field:gone", "operator": "equals", "value": "x"}],
+        },
+    )
+    campaign.segments = [broken.pk]
+    campaign.save()
+    checklist = campaign_checklist(campaign)
+    check = by_key(checklist)["audience"]
+    assert not checklist.ok and not check.ok
+    assert "can't be evaluated" in check.message and check.fix_url == "/contacts/segments/"

@@ -21,6 +21,8 @@ STATUS_TONES = {
     "queued": "neutral",
     "running": "accent",
     "succeeded": "success",
+    # deliveries (campaign page): out of retries
+    "dead": "danger",
     # contacts
     "subscribed": "success",
     "unconfirmed": "warning",

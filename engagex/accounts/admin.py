@@ -51,7 +51,15 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "max_contacts", "monthly_emails", "price_cents"]
+    list_display = [
+        "code",
+        "name",
+        "max_contacts",
+        "monthly_emails",
+        "hourly_emails",
+        "daily_emails",
+        "price_cents",
+    ]
 
 
 @admin.register(Invitation)

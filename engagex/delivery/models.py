@@ -81,15 +81,34 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     id = models.BigAutoField(primary_key=True)
-    # No db indexes of their own: every index here starts with the organization.
+    # No db indexes of their own: every index here starts with the organization. No
+    # database foreign-key constraints either: a million-row insert would otherwise pay
+    # three deferred constraint checks per row at commit, and deleting a contact would
+    # scan the whole outbox. The rows are only ever written by the outbox for its own
+    # mailing; Django still cascades deletes of the organization and the mailing.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     mailing = models.ForeignKey(
-        Mailing, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+        Mailing,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        db_constraint=False,
     )
+    # The contact this went to; kept as history when the contact is purged later (the
+    # address is copied into `email` at queue time).
     contact = models.ForeignKey(
-        "contacts.Contact", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "contacts.Contact",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     email = models.CharField(max_length=254)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -122,8 +141,13 @@ class Delivery(models.Model):
                 name="delivery_leased_idx",
                 condition=Q(status="sending"),
             ),
-            # The campaign page: counts and lists by status.
-            models.Index(fields=["organization", "mailing", "status"], name="delivery_status_idx"),
+            # The campaign page's "did not go out" list. (Progress comes from the
+            # mailing's running totals, so no index over every status is needed.)
+            models.Index(
+                fields=["organization", "mailing", "status", "id"],
+                name="delivery_problem_idx",
+                condition=Q(status__in=["failed", "dead"]),
+            ),
         ]
 
     def __str__(self) -> str:

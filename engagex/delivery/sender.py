@@ -90,6 +90,16 @@ def platform_signer() -> DkimSigner | None:
     )
 
 
+_SLOT = "SLOT0PLACEHOLDER"
+
+
+def _url_pattern(name: str) -> str:
+    """The absolute URL of a per-delivery page with a `{}` where the token goes
+    (reverse() and the site URL once per mailing instead of once per message)."""
+    url = absolute_url(reverse(name, args=[_SLOT]))
+    return url.replace("{", "{{").replace("}", "}}").replace(_SLOT, "{}")
+
+
 def _footer(organization) -> str:
     # Added when the template has no unsubscribe link: every marketing email must let
     # people leave, and name the sender's postal address (PRODUCT.md §E).
@@ -109,6 +119,9 @@ class PreparedMailing:
     compiled: object
     builder: MessageBuilder
     organization_context: dict
+    # "https://app…/u/{}/" and "…/m/mail/{}/": reversed once, filled per recipient.
+    unsubscribe_pattern: str = ""
+    view_online_pattern: str = ""
 
     @classmethod
     def prepare(cls, mailing: Mailing) -> PreparedMailing:
@@ -138,6 +151,8 @@ class PreparedMailing:
                 "organization_name": organization.name,
                 "organization_address": organization.postal_address,
             },
+            unsubscribe_pattern=_url_pattern("delivery_public:unsubscribe"),
+            view_online_pattern=_url_pattern("delivery_public:view_online"),
         )
 
     def contacts(self, contact_ids) -> dict[str, dict]:
@@ -150,9 +165,7 @@ class PreparedMailing:
 
     def context(self, delivery_id: int, email: str, contact: dict) -> dict:
         """What a recipient's copy is rendered with (the sender and the view-online page)."""
-        unsubscribe_url = absolute_url(
-            reverse("delivery_public:unsubscribe", args=[unsubscribe_token(delivery_id)])
-        )
+        unsubscribe_url = self.unsubscribe_pattern.format(unsubscribe_token(delivery_id))
         first, last = contact.get("first_name", ""), contact.get("last_name", "")
         return {
             "email": email,
@@ -164,9 +177,7 @@ class PreparedMailing:
             # The preference center arrives with the tracking issue; until then the
             # unsubscribe page is where people manage their subscription.
             "preferences_url": unsubscribe_url,
-            "view_online_url": absolute_url(
-                reverse("delivery_public:view_online", args=[view_online_token(delivery_id)])
-            ),
+            "view_online_url": self.view_online_pattern.format(view_online_token(delivery_id)),
             **self.organization_context,
         }
 

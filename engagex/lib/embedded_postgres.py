@@ -180,6 +180,11 @@ class EmbeddedPostgres:
                 "-c listen_addresses=''",
                 f"-c unix_socket_directories={shlex.quote(str(self.socket_dir))}",
                 "-c max_connections=200",
+                # PostgreSQL's defaults (128 MB of buffers, a checkpoint every 1 GB of
+                # WAL) are sized for tiny machines: a million-recipient campaign start
+                # would spend most of its time writing evicted pages and checkpointing.
+                "-c shared_buffers=512MB",
+                "-c max_wal_size=4GB",
             ]
         )
         log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0

@@ -137,3 +137,26 @@ def test_cancel_drops_only_what_is_still_queued_and_finish_closes_the_mailing(or
     assert mailing.status == Mailing.Status.DONE and mailing.finished_at
     counts = outbox.mailing_counts(mailing)
     assert (counts["sent"], counts["cancelled"], counts["queued"]) == (2, 2, 0)
+
+
+def test_materialize_lists_a_person_once_even_from_a_query_that_repeats_them(org):
+    from engagex.contacts.tests.factories import ContactListFactory, ListMembershipFactory
+
+    mailing = MailingFactory(organization=org)
+    ada = ContactFactory(organization=org)
+    for _ in range(2):  # on two lists: the join below yields Ada twice
+        ListMembershipFactory(contact_list=ContactListFactory(organization=org), contact=ada)
+    joined = Contact.objects.filter(memberships__isnull=False)
+    assert joined.count() == 2
+    assert outbox.deliveries_materialize(mailing=mailing, contacts=joined) == 1
+    mailing.refresh_from_db()
+    assert mailing.recipients == 1
+
+
+def test_deleting_a_contact_keeps_its_delivery_as_history(org):
+    mailing = MailingFactory(organization=org)
+    ada = ContactFactory(organization=org, email="ada@example.org")
+    outbox.deliveries_materialize(mailing=mailing, contacts=Contact.objects.all())
+    ada.delete()
+    (delivery,) = Delivery.objects.filter(mailing=mailing)
+    assert delivery.email == "ada@example.org"

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
@@ -444,6 +445,38 @@ def _build(env: _EmailEnvironment, part: str, source: str) -> JinjaTemplate | st
         raise TemplateProblem(part, error.lineno, error.message or "") from None
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_STYLE_ELEMENT = re.compile(r"<style\b.*?</style\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _entities(match: re.Match) -> str:
+    return "".join(f"&#{ord(char)};" for char in match.group())
+
+
+def ascii_html(source: str) -> str:
+    """The HTML template with its non-ASCII text written as character references
+    (`—` → `&#8212;`): the same page in every client, but ASCII, so a message
+    sends as 7bit instead of base64 (a third smaller, and no encoding per recipient).
+
+    Left alone: Jinja tags (their literals are output, then escaped) and `<style>`
+    elements (CSS does not decode character references)."""
+    if source.isascii():
+        return source
+    kept = sorted(
+        [*spintax.jinja_tag_spans(source), *(m.span() for m in _STYLE_ELEMENT.finditer(source))]
+    )
+    out, position = [], 0
+    for start, end in kept:
+        if start < position:  # a tag inside a style element: already kept
+            position = max(position, end)
+            continue
+        out.append(_NON_ASCII.sub(_entities, source[position:start]))
+        out.append(source[start:end])
+        position = end
+    out.append(_NON_ASCII.sub(_entities, source[position:]))
+    return "".join(out)
+
+
 def _prepare(part: str, source: str, *, html: bool) -> str:
     """Check a part and turn it into the Jinja source we compile (cleaned if HTML)."""
     if len(source) > MAX_TEMPLATE_CHARS:
@@ -531,15 +564,18 @@ def _runtime_problem(part: str, template: JinjaTemplate, error: Exception) -> Te
 
 
 def compile_message(
-    *, subject: str, preheader: str = "", html: str, text: str = ""
+    *, subject: str, preheader: str = "", html: str, text: str = "", ascii: bool = False
 ) -> CompiledMessage:
-    """Check, clean and compile a message; raises TemplateProblem (first one found)."""
+    """Check, clean and compile a message; raises TemplateProblem (first one found).
+
+    `ascii`: the HTML's own non-ASCII text as character references (`ascii_html`), for
+    sending; previews keep the characters as written."""
     compiled_subject = _build(_TEXT_ENV, "subject", _prepare("subject", subject, html=False))
     compiled_preheader = _build(
         _TEXT_ENV, "preheader", _prepare("preheader", preheader, html=False)
     )
     html_source = _prepare("html", html, html=True)
-    compiled_html = _build(_HTML_ENV, "html", html_source)
+    compiled_html = _build(_HTML_ENV, "html", ascii_html(html_source) if ascii else html_source)
     if text:
         compiled_text = _build(_TEXT_ENV, "text", _prepare("text", text, html=False))
     else:

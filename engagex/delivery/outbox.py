@@ -8,8 +8,13 @@ Every step is one set-based statement, whatever the batch size (DESIGN.md §5):
   complained, not yet confirmed), and addresses on the suppression list (by hash, so
   anonymized entries count). Unique per mailing and contact, so running it twice (or
   an audience listing someone twice) adds nobody twice.
-- `deliveries_claim`: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`: any
-  number of sender processes claim disjoint batches without waiting on each other.
+- `deliveries_claim`: `WITH picked AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP
+  LOCKED) UPDATE …`: any number of sender processes claim disjoint batches without
+  waiting on each other. The CTE is materialized on purpose: written as `WHERE id IN
+  (subquery)`, PostgreSQL may re-run the subquery inside the update, and with SKIP
+  LOCKED every re-run picks *other* rows — one claim could take the whole mailing. And
+  the update finds the picked rows by primary key (`= ANY(ARRAY(…))`), whatever the
+  planner believes about a table that just grew by a million rows.
   A claim is a lease: the row says who holds it and since when.
 - `deliveries_record`: one `UPDATE … FROM unnest(…)` per batch. Only rows still leased
   to the recording sender change, so a sender that lost its lease (it stalled, the row
@@ -91,9 +96,12 @@ def deliveries_materialize(*, mailing: Mailing, contacts: QuerySet[Contact]) -> 
     # The audience is the ORM's own parameterized SQL: nothing here is built from input.
     audience_sql, audience_params = audience.query.sql_with_params()
     Mailing.objects.select_for_update().filter(pk=mailing.pk).exists()  # one at a time
-    fresh = _rows_are_distinct(audience.query) and not Delivery.objects.filter(
-        organization_id=mailing.organization_id, mailing=mailing
-    ).exists()
+    fresh = (
+        _rows_are_distinct(audience.query)
+        and not Delivery.objects.filter(
+            organization_id=mailing.organization_id, mailing=mailing
+        ).exists()
+    )
     sql = (
         _MATERIALIZE.replace("{audience}", audience_sql)
         .replace("{distinct}", "" if fresh else "DISTINCT ON (audience.id)")
@@ -127,9 +135,7 @@ class Claimed:
 
 
 _CLAIM = """
-UPDATE delivery_delivery SET status = 'sending', locked_by = %s, locked_at = %s,
-    attempts = attempts + 1
-WHERE id IN (
+WITH picked AS MATERIALIZED (
     SELECT id FROM delivery_delivery
     WHERE organization_id = %s AND mailing_id = %s AND status = 'queued'
       AND next_attempt_at <= %s
@@ -137,7 +143,10 @@ WHERE id IN (
     LIMIT %s
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, contact_id, email, attempts
+UPDATE delivery_delivery d SET status = 'sending', locked_by = %s, locked_at = %s,
+    attempts = d.attempts + 1
+WHERE d.id = ANY (ARRAY(SELECT id FROM picked))
+RETURNING d.id, d.contact_id, d.email, d.attempts
 """
 
 
@@ -145,7 +154,7 @@ def deliveries_claim(*, worker: str, mailing: Mailing, limit: int, now=None) -> 
     """Lease up to `limit` due deliveries of `mailing` to `worker` (commits at once)."""
     now = now or timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [worker, now, mailing.organization_id, mailing.pk, now, limit])
+        cursor.execute(_CLAIM, [mailing.organization_id, mailing.pk, now, limit, worker, now])
         rows = cursor.fetchall()
     rows.sort()
     return [Claimed(row[0], str(row[1]) if row[1] else None, row[2], row[3]) for row in rows]

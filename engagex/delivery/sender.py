@@ -10,8 +10,10 @@ safely (claims use `FOR UPDATE SKIP LOCKED`, DESIGN.md §5). A round:
    one, so it can't starve anybody.
 3. Build: per mailing, once (`PreparedMailing`): the compiled template and the message
    builder; per recipient: render with the contact's data, then assemble the bytes.
-4. Send over the pool of persistent SMTP connections, record every outcome of the batch
-   in one statement.
+4. Send over the organization's transport (a pool of persistent SMTP connections, or a
+   provider's API) on the sender's event-loop thread, and build the next batch
+   meanwhile; record every outcome of a batch in one statement. At most one batch is on
+   the wire per sender, so a crash can repeat at most that one.
 5. Every few seconds: leases of crashed senders are recovered, finished mailings closed.
 
 Pacing: an organization's hourly/daily limits and warm-up (`limits.py`) decide how
@@ -23,6 +25,7 @@ for a domain that asked us to slow down go back to the queue for later.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 import threading
@@ -132,7 +135,11 @@ class PreparedMailing:
             if "unsubscribe_url" not in html:
                 html += _footer(organization)
         compiled = compile_message(
-            subject=mailing.subject, preheader=mailing.preheader, html=html, text=mailing.text
+            subject=mailing.subject,
+            preheader=mailing.preheader,
+            html=html,
+            text=mailing.text,
+            ascii=True,  # 7bit instead of base64 where the recipient's data allows
         )
         envelope = MailingEnvelope(
             organization_id=str(mailing.organization_id),
@@ -208,8 +215,19 @@ class PreparedMailing:
             except (TemplateProblem, RenderLimitExceeded, ValueError) as error:
                 failed.append(Outcome(item.id, PERMANENT, None, f"not sent: {error}"[:500]))
                 continue
-            messages.append(Outgoing(item.id, built.mail_from, built.rcpt_to, built.data))
+            messages.append(
+                Outgoing(item.id, built.mail_from, built.rcpt_to, built.data, crlf=True)
+            )
         return messages, failed
+
+
+@dataclass
+class _InFlight:
+    """A batch on the wire: its SMTP future and what was already decided without it."""
+
+    future: concurrent.futures.Future
+    outcomes: list[Outcome]  # deliveries that failed before sending (render errors)
+    emails: dict[int, str]
 
 
 @dataclass
@@ -224,6 +242,7 @@ class Sender:
     _housekept_at: float = 0.0
     _limits: dict = field(default_factory=dict)  # organization id → (SendLimits, valid until)
     _blocked_until: dict = field(default_factory=dict)  # organization id → datetime
+    _in_flight: _InFlight | None = None
     _domains: DomainThrottle = field(
         default_factory=lambda: DomainThrottle(settings.SENDING_DOMAIN_RATES)
     )
@@ -248,6 +267,7 @@ class Sender:
 
     def close(self) -> None:
         try:
+            self._settle()
             self._on_loop(self.transports.close_all())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -279,6 +299,7 @@ class Sender:
         self._housekeeping()
         state = self.killswitches.state()
         if state.global_on:
+            self._settle()
             return 0
         handled = 0
         for mailings in self._mailings_by_organization():
@@ -292,6 +313,8 @@ class Sender:
                 if batch:
                     handled += self._send(mailing, batch)
                     break  # one batch per organization per round
+        if not handled:
+            self._settle()  # nothing more to build: record what is on the wire
         return handled
 
     def _claim(self, organization, mailing: Mailing) -> list[Claimed] | None:
@@ -343,7 +366,10 @@ class Sender:
 
     def _send(self, mailing: Mailing, batch: list[Claimed]) -> int:
         handled = len(batch)
-        batch = self._paced(batch)
+        paced = self._paced(batch)
+        if len(paced) < len(batch):  # the rest waits for its domain: give its room back
+            allowance_return(mailing.organization, len(batch) - len(paced))
+        batch = paced
         if not batch:
             return handled
         try:
@@ -352,16 +378,27 @@ class Sender:
             # The frozen content itself doesn't compile: nothing of this mailing can go.
             outcomes = [Outcome(item.id, PERMANENT, None, f"not sent: {error}") for item in batch]
             messages = []
+        # The previous batch was on the wire while this one was being built: settle it,
+        # then put this one on the wire and go build the next.
+        self._settle()
         if messages:
             transport = self.transports.get(mailing.organization_id)
-            sent = self._on_loop(transport.send_batch(messages))
-            emails = {item.id: item.email for item in batch}
-            for outcome in sent:
-                if outcome.result == TEMPORARY and is_throttling(outcome.code, outcome.reply):
-                    self._domains.deferred(_domain(emails[outcome.delivery_id]))
-            outcomes += sent
-        outbox.deliveries_record(worker=self.worker, outcomes=outcomes)
+            future = asyncio.run_coroutine_threadsafe(transport.send_batch(messages), self._loop)
+            self._in_flight = _InFlight(future, outcomes, {item.id: item.email for item in batch})
+        else:
+            outbox.deliveries_record(worker=self.worker, outcomes=outcomes)
         return handled
+
+    def _settle(self) -> None:
+        """Wait for the batch on the wire, if any, and record its outcomes."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is None:
+            return
+        sent = in_flight.future.result()
+        for outcome in sent:
+            if outcome.result == TEMPORARY and is_throttling(outcome.code, outcome.reply):
+                self._domains.deferred(_domain(in_flight.emails[outcome.delivery_id]))
+        outbox.deliveries_record(worker=self.worker, outcomes=in_flight.outcomes + sent)
 
     def _housekeeping(self) -> None:
         now = time.monotonic()

@@ -193,3 +193,22 @@ def test_each_organization_sends_through_its_own_transport(org, other_org, sink,
             sender.close()
     assert [rcpt for _, rcpt, _ in platform.messages] == ["a@example.org"]
     assert [rcpt for _, rcpt, _ in own.messages] == ["b@example.org"]
+
+
+def test_non_ascii_template_text_goes_as_7bit_html_that_reads_the_same(org, sink):
+    smtp, handler = sink
+    queue(
+        org,
+        [ContactFactory(organization=org, first_name="Ada", email="ada@example.org")],
+        html="<p>Grüße, {{ first_name }} — bis bald</p>",
+    )
+    sender = new_sender(smtp)
+    try:
+        drain(sender)
+    finally:
+        sender.close()
+    message = message_from_bytes(handler.messages[0][2], policy=default_policy)
+    html_part = message.get_body(("html",))
+    assert html_part["Content-Transfer-Encoding"] == "7bit"
+    assert "Gr&#252;&#223;e, Ada &#8212; bis bald" in html_part.get_content()
+    assert "Grüße, Ada — bis bald" in message.get_body(("plain",)).get_content()

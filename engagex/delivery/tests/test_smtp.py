@@ -111,3 +111,12 @@ def test_a_non_ascii_address_goes_with_smtputf8_or_fails_alone():
     assert [o.result for o in outcomes] == [SENT, PERMANENT, SENT]
     assert "SMTPUTF8" in outcomes[1].reply
     assert len(handler.messages) == 2
+
+
+def test_leading_dots_and_bare_line_feeds_arrive_intact():
+    data = b"From: a@example.com\r\nSubject: dots\r\n\r\n.starts with a dot\n..two\r\nend"
+    with smtp_server() as (controller, handler):
+        (outcome,) = send(controller, [Outgoing(1, "bounce@example.com", "ok@example.org", data)])
+    assert outcome.result == SENT
+    (_, _, received) = handler.messages[0]
+    assert received == data.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n") + b"\r\n"

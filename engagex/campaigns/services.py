@@ -304,7 +304,9 @@ def campaign_start(*, organization, actor, campaign: Campaign) -> Campaign:
 
 
 def _set_mailing_status(campaign: Campaign, status: str) -> None:
-    Mailing.objects.filter(pk=campaign.mailing_id).update(status=status)
+    Mailing.objects.filter(organization_id=campaign.organization_id, pk=campaign.mailing_id).update(
+        status=status
+    )
 
 
 @transaction.atomic
@@ -428,9 +430,11 @@ def campaigns_start_due(now=None) -> int:
             started += 1
         except ValidationError as error:
             reason = "; ".join(error.messages)[:300]
-            Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED).update(
-                status=Campaign.Status.FAILED, status_reason=reason, finished_at=now
-            )
+            Campaign.objects.filter(
+                organization_id=campaign.organization_id,
+                pk=campaign.pk,
+                status=Campaign.Status.SCHEDULED,
+            ).update(status=Campaign.Status.FAILED, status_reason=reason, finished_at=now)
             audit.record(
                 campaign.organization,
                 None,

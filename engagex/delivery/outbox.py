@@ -71,6 +71,10 @@ WHERE NOT EXISTS (
 """
 
 
+def _own_mailing(mailing: Mailing) -> QuerySet[Mailing]:
+    return Mailing.objects.filter(organization_id=mailing.organization_id, pk=mailing.pk)
+
+
 def _rows_are_distinct(query) -> bool:
     # A contacts query without joins (filters through EXISTS, as audiences are built)
     # can't list anybody twice.
@@ -95,7 +99,7 @@ def deliveries_materialize(*, mailing: Mailing, contacts: QuerySet[Contact]) -> 
     )
     # The audience is the ORM's own parameterized SQL: nothing here is built from input.
     audience_sql, audience_params = audience.query.sql_with_params()
-    Mailing.objects.select_for_update().filter(pk=mailing.pk).exists()  # one at a time
+    _own_mailing(mailing).select_for_update().exists()  # one at a time
     fresh = (
         _rows_are_distinct(audience.query)
         and not Delivery.objects.filter(
@@ -118,7 +122,7 @@ def deliveries_materialize(*, mailing: Mailing, contacts: QuerySet[Contact]) -> 
         cursor.execute(sql, [org, mailing.pk, now, now, *audience_params, org])
         added = cursor.rowcount
     recipients = added if fresh else _count(mailing)
-    Mailing.objects.filter(pk=mailing.pk).update(recipients=recipients)
+    _own_mailing(mailing).update(recipients=recipients)
     return added
 
 
@@ -291,7 +295,7 @@ def deliveries_retry_dead(*, mailing: Mailing, now=None) -> int:
         smtp_reply="",
     )
     if retried:
-        Mailing.objects.filter(pk=mailing.pk).update(
+        _own_mailing(mailing).update(
             failed_count=Greatest(F("failed_count") - retried, 0),
             status=Mailing.Status.SENDING,
             finished_at=None,

@@ -41,7 +41,10 @@ import html2text
 from engagex.content.sanitize import PREHEADER_CLASS, protect_template
 from engagex.content.spintax import jinja_tag_spans
 
-PREHEADER_PADDING = "&#847;&zwnj;&nbsp;" * 90
+# In lines of 15 groups: one 1,600-character line would push the whole HTML part past
+# SMTP's 998-octet line limit and into quoted-printable for every recipient. The line
+# breaks are whitespace inside a hidden block, so the snippet doesn't change.
+PREHEADER_PADDING = "\n".join(["&#847;&zwnj;&nbsp;" * 15] * 6)
 
 _INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.I)

@@ -477,6 +477,59 @@ def ascii_html(source: str) -> str:
     return "".join(out)
 
 
+# SMTP allows lines of at most 998 octets; an HTML part with a longer line must go
+# quoted-printable, which costs more than building the rest of the message. Break
+# long lines below that, with room for merge values.
+LONG_LINE = 800
+_TAG = re.compile(r"<[A-Za-z][^<>]*>")
+
+
+def wrap_long_lines(source: str, limit: int = LONG_LINE) -> str:
+    """The HTML template with lines over `limit` broken where a line break means the
+    same as a space: whitespace between the attributes of a tag (minified builder
+    output is one long line of tags). Text content, attribute values, Jinja tags and
+    `<style>` elements are left alone; a line with no such place stays long."""
+    if max(map(len, source.split("\n"))) <= limit:
+        return source
+    return "\n".join(
+        _wrap_line(line, limit) if len(line) > limit else line for line in source.split("\n")
+    )
+
+
+def _wrap_line(line: str, limit: int) -> str:
+    chars = list(line)
+    start = candidate = 0
+    for position in _tag_whitespace(line):
+        if position - start > limit and candidate > start:
+            chars[candidate] = "\n"
+            start = candidate + 1
+        candidate = position
+    if len(line) - start > limit and candidate > start:
+        chars[candidate] = "\n"
+    return "".join(chars)
+
+
+def _tag_whitespace(line: str):
+    """Positions of whitespace inside tags, outside quoted attribute values and Jinja
+    tags (those are masked first, so quotes or `>` inside them don't mislead us)."""
+    masked = line
+    for start, end in spintax.jinja_tag_spans(line):
+        masked = masked[:start] + "x" * (end - start) + masked[end:]
+    styles = [match.span() for match in _STYLE_ELEMENT.finditer(masked)]
+    for match in _TAG.finditer(masked):
+        tag = match.group()
+        if "{" in tag or "}" in tag or any(a < match.start() < b for a, b in styles):
+            continue  # part of a Jinja tag that spans lines, or CSS
+        quote = ""
+        for offset, char in enumerate(tag):
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char in " \t" and not tag[offset - 1].isspace():
+                yield match.start() + offset
+
+
 def _prepare(part: str, source: str, *, html: bool) -> str:
     """Check a part and turn it into the Jinja source we compile (cleaned if HTML)."""
     if len(source) > MAX_TEMPLATE_CHARS:
@@ -568,14 +621,17 @@ def compile_message(
 ) -> CompiledMessage:
     """Check, clean and compile a message; raises TemplateProblem (first one found).
 
-    `ascii`: the HTML's own non-ASCII text as character references (`ascii_html`), for
-    sending; previews keep the characters as written."""
+    `ascii`: for sending — the HTML's own non-ASCII text as character references
+    (`ascii_html`) and its long lines broken (`wrap_long_lines`), so the part can go
+    7bit; previews keep the characters as written."""
     compiled_subject = _build(_TEXT_ENV, "subject", _prepare("subject", subject, html=False))
     compiled_preheader = _build(
         _TEXT_ENV, "preheader", _prepare("preheader", preheader, html=False)
     )
     html_source = _prepare("html", html, html=True)
-    compiled_html = _build(_HTML_ENV, "html", ascii_html(html_source) if ascii else html_source)
+    # For sending: 7bit where the recipient's data allows.
+    sent_html = wrap_long_lines(ascii_html(html_source)) if ascii else html_source
+    compiled_html = _build(_HTML_ENV, "html", sent_html)
     if text:
         compiled_text = _build(_TEXT_ENV, "text", _prepare("text", text, html=False))
     else:

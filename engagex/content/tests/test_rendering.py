@@ -357,3 +357,39 @@ def test_check_template_of_a_good_template_is_clean():
         known_fields=[],
     )
     assert check.problems == [] and check.unknown_tags == []
+
+
+# --- the sending form (ascii=True) -----------------------------------------------------
+
+
+def sent_html_of(source, context=CONTEXT):
+    return compile_message(subject="s", html=source, ascii=True).render(context, seed="1").html
+
+
+def test_sending_breaks_minified_html_into_lines_smtp_accepts_without_changing_the_page():
+    cell = (
+        '<td class="c{n}" style="padding:0 4px; color:#333"><a href="{{{{ unsubscribe_url }}}}"'
+        ' title="Leave, {{{{ first_name }}}}">Cell {n}</a></td>'
+    )
+    source = "<table><tr>" + "".join(cell.format(n=n) for n in range(80)) + "</tr></table>"
+    preview, sent = html_of(source), sent_html_of(source)
+
+    assert max(map(len, preview.split("\n"))) > 998  # one long line as written
+    assert max(map(len, sent.split("\n"))) <= 998
+    # Only spaces between attributes became line breaks: the same page.
+    assert sent.replace("\n", " ") == preview
+    assert 'style="padding:0 4px; color:#333"' in sent
+    assert 'title="Leave, Ann"' in sent and "https://app.example/u/1?a=1&amp;b=2" in sent
+
+
+def test_sending_leaves_text_and_styles_of_a_long_line_alone():
+    text = "word " * 300
+    source = f"<style>td > p {{ color: red }} {'a b ' * 300}</style><p>{text}</p>"
+    assert sent_html_of(source) == html_of(source)
+
+
+def test_the_preheader_padding_keeps_the_html_under_the_smtp_line_limit():
+    html = email_ready_html("<p>Hello</p>", preheader="Autumn offers for {{ first_name }}")
+    sent = sent_html_of(html)
+    assert max(map(len, sent.split("\n"))) <= 998
+    assert "Autumn offers for Ann&#847;" in sent

@@ -53,6 +53,10 @@ SITE_URL = env_str(
 )
 if PRODUCTION and not SITE_URL:
     raise ImproperlyConfigured("SITE_URL must be set when ENGAGEX_ENV=production")
+# Where open pixels and tracked links point (`/t/o/…`, `/t/c/…`). In production a host of
+# its own that sets no cookies (e.g. https://t.example.com, routed to this same app);
+# empty: SITE_URL.
+TRACKING_URL = env_str("TRACKING_URL", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when ENGAGEX_ENV=production")
@@ -114,6 +118,7 @@ INSTALLED_APPS = [
     "engagex.content",
     "engagex.delivery",
     "engagex.campaigns",
+    "engagex.tracking",
     "engagex.monitoring",
     "engagex.devmail",
 ]

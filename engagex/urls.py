@@ -22,6 +22,7 @@ urlpatterns = [
     path("campaigns/", include("engagex.campaigns.urls")),
     path("m/", include("engagex.content.public_urls")),
     path("", include("engagex.delivery.public_urls")),  # /u/… and /m/mail/…
+    path("", include("engagex.tracking.urls")),  # /t/o/… and /t/c/…
     path("admin/", admin.site.urls),
     # DEBUG only: every view there answers 404 when DEBUG is off.
     path("devmail/", include("engagex.devmail.urls")),

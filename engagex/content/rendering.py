@@ -341,6 +341,10 @@ _NODE_NAMES = {
     nodes.Call: "calling functions, as in name(…),",
 }
 _RESERVED_NAMES = frozenset({"self", "caller", "varargs", "kwargs"})
+# Names the sender itself fills per recipient (tracking tokens, `engagex.tracking.links`)
+# in the sending form of a message; still reserved in every template people write.
+SENDER_CLICKS, SENDER_OPEN = "__clicks", "__open"
+_SENDER_NAMES = frozenset({SENDER_CLICKS, SENDER_OPEN})
 
 
 def _parse(env: _EmailEnvironment, part: str, source: str) -> nodes.Template:
@@ -358,8 +362,10 @@ def _explain(message: str) -> str:
     return message
 
 
-def _check_nodes(tree: nodes.Template, part: str) -> None:
+def _check_nodes(tree: nodes.Template, part: str, allowed: frozenset = frozenset()) -> None:
     for node in tree.find_all(nodes.Node):
+        if isinstance(node, nodes.Name) and node.name in allowed:
+            continue
         if detail := _node_problem(node):
             line = node.lineno or next((n.lineno for n in node.find_all(nodes.Node)), None)
             raise TemplateProblem(part, line, detail)
@@ -530,14 +536,14 @@ def _tag_whitespace(line: str):
                 yield match.start() + offset
 
 
-def _prepare(part: str, source: str, *, html: bool) -> str:
+def _prepare(part: str, source: str, *, html: bool, sending: bool = False) -> str:
     """Check a part and turn it into the Jinja source we compile (cleaned if HTML)."""
     if len(source) > MAX_TEMPLATE_CHARS:
         detail = _("the template is too large (%(size)d KB; the limit is %(limit)d KB).")
         limit = MAX_TEMPLATE_CHARS // 1024
         raise TemplateProblem(part, None, detail % {"size": len(source) // 1024, "limit": limit})
     env = _HTML_ENV if html else _TEXT_ENV
-    _check_nodes(_parse(env, part, source), part)
+    _check_nodes(_parse(env, part, source), part, _SENDER_NAMES if sending else frozenset())
     scan = spintax.scan_template(source, html=html)
     _check_spans(scan, source, part)
     try:
@@ -628,7 +634,7 @@ def compile_message(
     compiled_preheader = _build(
         _TEXT_ENV, "preheader", _prepare("preheader", preheader, html=False)
     )
-    html_source = _prepare("html", html, html=True)
+    html_source = _prepare("html", html, html=True, sending=ascii)
     # For sending: 7bit where the recipient's data allows.
     sent_html = wrap_long_lines(ascii_html(html_source)) if ascii else html_source
     compiled_html = _build(_HTML_ENV, "html", sent_html)

@@ -121,6 +121,15 @@ class Delivery(models.Model):
     smtp_code = models.PositiveSmallIntegerField(null=True, blank=True)
     smtp_reply = models.CharField(max_length=500, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    # What the recipient did, kept up to date by the tracking roll-up and feedback
+    # handling (first time each; people only — scanners and proxies don't count).
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    # db_default: the outbox inserts rows with plain SQL that names only its own columns.
+    bounce_type = models.CharField(max_length=6, blank=True, db_default="")  # hard, soft, policy
 
     class Meta:
         constraints = [

@@ -53,6 +53,8 @@ from engagex.delivery.outbox import PERMANENT, TEMPORARY, Claimed, Outcome
 from engagex.delivery.smtp import Outgoing, SmtpSettings
 from engagex.delivery.throttle import DomainThrottle, is_throttling
 from engagex.delivery.transports import TransportCache
+from engagex.tracking.links import CLICKS, OPEN, tracked_html
+from engagex.tracking.tokens import TokenMaker
 from engagex.web.emails import absolute_url
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,10 @@ class PreparedMailing:
     # "https://app…/u/{}/" and "…/m/mail/{}/": reversed once, filled per recipient.
     unsubscribe_pattern: str = ""
     view_online_pattern: str = ""
+    # Tracking: how many links carry a click token, and whether there is a pixel.
+    tracked_links: int = 0
+    track_opens: bool = False
+    tokens: TokenMaker | None = None
 
     @classmethod
     def prepare(cls, mailing: Mailing) -> PreparedMailing:
@@ -134,6 +140,8 @@ class PreparedMailing:
             html = html.replace("</body>", _footer(organization) + "</body>", 1)
             if "unsubscribe_url" not in html:
                 html += _footer(organization)
+        tracked = tracked_html(mailing, html)
+        html = tracked.html
         compiled = compile_message(
             subject=mailing.subject,
             preheader=mailing.preheader,
@@ -160,6 +168,9 @@ class PreparedMailing:
             },
             unsubscribe_pattern=_url_pattern("delivery_public:unsubscribe"),
             view_online_pattern=_url_pattern("delivery_public:view_online"),
+            tracked_links=len(tracked.links),
+            track_opens=mailing.track_opens,
+            tokens=TokenMaker(),
         )
 
     def contacts(self, contact_ids) -> dict[str, dict]:
@@ -174,7 +185,7 @@ class PreparedMailing:
         """What a recipient's copy is rendered with (the sender and the view-online page)."""
         unsubscribe_url = self.unsubscribe_pattern.format(unsubscribe_token(delivery_id))
         first, last = contact.get("first_name", ""), contact.get("last_name", "")
-        return {
+        context = {
             "email": email,
             "first_name": first,
             "last_name": last,
@@ -187,6 +198,11 @@ class PreparedMailing:
             "view_online_url": self.view_online_pattern.format(view_online_token(delivery_id)),
             **self.organization_context,
         }
+        if self.tracked_links:
+            context[CLICKS] = self.tokens.clicks(delivery_id, self.tracked_links)
+        if self.track_opens:
+            context[OPEN] = self.tokens.open(delivery_id)
+        return context
 
     def seed(self, contact_id: str | None) -> str:
         # Spintax picks per recipient, the same way on every render of their copy.

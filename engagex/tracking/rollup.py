@@ -179,12 +179,16 @@ def _add_stats(cursor, events: list[_Event], opened: Counter, clicked: Counter) 
         elif event.kind == K.CLICK:
             stats["bot_clicks" if event.is_bot else "clicks"] += 1
         elif event.kind == K.BOUNCE:
-            hard = (event.detail or {}).get("severity") == "hard"
-            stats["hard_bounces" if hard else "soft_bounces"] += 1
+            detail = event.detail or {}
+            stats["hard_bounces" if detail.get("severity") == "hard" else "soft_bounces"] += 1
+            if detail.get("upgraded_from"):  # soft, then hard: one bounce, now hard
+                stats["soft_bounces"] -= 1
         elif event.kind == K.COMPLAINT:
             stats["complaints"] += 1
         elif event.kind == K.UNSUBSCRIBE:
             stats["unsubscribes"] += 1
+        elif event.kind == K.RESUBSCRIBE:  # always after its unsubscribe (a later id)
+            stats["unsubscribes"] -= 1
         elif event.kind == K.DELIVERED:
             stats["delivered"] += 1
     for mailing_id, count in opened.items():

@@ -601,8 +601,9 @@ def contact_anonymize(*, organization, actor, contact: Contact) -> Contact:
     Irreversible. The address becomes `anonymized-<random>@anonymized.invalid`; names,
     custom fields, tags and the consent IP and wording are cleared; the status becomes
     unsubscribed and every list membership unsubscribed (the rows stay, so past counts
-    stay right). The contact is also soft-deleted, and never restored or purged: it
-    keeps anchoring statistics rows while appearing nowhere.
+    stay right). The address on sent messages and the IPs and user agents of the
+    contact's opens and clicks are erased as well. The contact is also soft-deleted, and
+    never restored or purged: it keeps anchoring statistics rows while appearing nowhere.
 
     The original address's hash goes on the suppression list (reason "anonymized", no
     address stored), so the address is never mailed again even if it is re-imported. An
@@ -641,8 +642,23 @@ def contact_anonymize(*, organization, actor, contact: Contact) -> Contact:
     contact.deleted_at = contact.deleted_at or now
     contact.anonymized_at = now
     contact.save()
+    _erase_sending_history(organization, contact)
     audit.record(organization, actor, "contacts.anonymized", "contact", contact.pk, {})
     return contact
+
+
+def _erase_sending_history(organization, contact: Contact) -> None:
+    """The address copied onto every message sent to the contact, and the IP addresses
+    and browsers of their opens and clicks, go too; what they did stays, anonymously."""
+    from engagex.delivery.models import Delivery
+    from engagex.tracking.models import TrackingEvent
+
+    Delivery.objects.filter(organization=organization, contact_id=contact.pk).update(
+        email=contact.email
+    )
+    TrackingEvent.objects.filter(organization=organization, contact_id=contact.pk).update(
+        ip=None, user_agent=""
+    )
 
 
 def contacts_purge_deleted(*, now=None) -> int:

@@ -160,3 +160,29 @@ def test_a_replayed_delivery_report_is_ignored(sent):
     assert feedback.delivered(delivery, source="sendgrid", source_id="evt-1").changed
     assert not feedback.delivered(delivery, source="sendgrid", source_id="evt-1").changed
     assert TrackingEvent.objects.filter(kind="delivered").count() == 1
+
+
+def test_anonymizing_a_contact_erases_their_address_and_devices_from_the_history(
+    client, sent, owner
+):
+    from engagex.contacts.services.contacts import contact_anonymize
+    from engagex.delivery.models import Delivery
+
+    delivery = delivery_of(sent, "ann")
+    Delivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now() - dt.timedelta(hours=1))
+    TrackingEvent.objects.create(
+        organization_id=sent.organization_id,
+        mailing=sent,
+        delivery=delivery,
+        contact_id=delivery.contact_id,
+        kind="open",
+        ip="198.51.100.7",
+        user_agent="Thunderbird",
+    )
+    contact_anonymize(organization=sent.organization, actor=owner, contact=contact_of(sent, "ann"))
+
+    delivery = Delivery.objects.get(pk=delivery.pk)
+    assert "ann@" not in delivery.email and delivery.email.endswith(".invalid")
+    event = TrackingEvent.objects.get(delivery_id=delivery.pk)
+    assert (event.ip, event.user_agent, event.kind) == (None, "", "open")
+    assert delivery_of(sent, "bob").email == "bob@example.com"  # nobody else's

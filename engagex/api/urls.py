@@ -9,6 +9,7 @@ urlpatterns = [
     path("v1/", include("engagex.contacts.api.urls")),
     path("v1/", include("engagex.content.api.urls")),
     path("v1/", include("engagex.campaigns.api.urls")),
+    path("v1/", include("engagex.tracking.api.urls")),
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -241,6 +241,15 @@ class SuppressionSerializer(serializers.ModelSerializer):
         model = Suppression
         fields = ["id", "email", "reason", "source", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "email": {"help_text": "Blank for an anonymized contact (only a hash is kept)"},
+            "reason": {"help_text": "Why the address is never mailed"},
+            "source": {
+                "help_text": "Details: a bounce's status and diagnostic, a complaint's "
+                "channel, or the note given when it was added"
+            },
+            "created_at": {"help_text": "When the address was suppressed"},
+        }
 
 
 class SuppressionCreateSerializer(StrictSerializer):

@@ -526,7 +526,15 @@ class SegmentMembersView(APIView):
 class SuppressionCollectionView(APIView):
     @extend_schema(
         operation_id="suppressions_list",
-        summary="Addresses that are never mailed",
+        summary="Addresses that are never mailed, with why and since when",
+        description="Newest first, cursor-paginated. `reason`: `hard_bounce` (the "
+        "receiving server said the address doesn't exist), `soft_bounce` (3 soft bounces "
+        "within 30 days), `complaint` (the recipient reported an email as spam), `manual` "
+        "(added by a person or `POST /api/v1/suppressions`), `imported` (an uploaded or "
+        "pasted list), `anonymized` (a contact erased for GDPR: the address is blank, "
+        "only its hash is kept). `source` says more: the bounce's status code and "
+        "diagnostic, the complaint's channel, or the note given when adding. "
+        "`created_at` is when the address was suppressed. Needs the `read` scope.",
         parameters=[
             OpenApiParameter("q", str, description="Address prefix"),
             OpenApiParameter("reason", str, enum=Suppression.Reason.values),

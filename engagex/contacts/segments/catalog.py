@@ -20,6 +20,7 @@ def field_entry(rule_type: RuleType, context: RuleContext) -> dict:
         "label": str(rule_type.label),
         "available": rule_type.available,
         "note": str(rule_type.unavailable_note),
+        "help": str(rule_type.help),
         "operators": [
             {"key": op.key, "label": str(op.label), "value": op.value} for op in rule_type.operators
         ],

@@ -113,6 +113,11 @@ def _rule_row(item: dict, prefix: str, label: str, fields: dict, lists, errors) 
     choices = entry.get("choices", []) if entry else []
     if kind == "list":
         choices = lists
+    value = _value_text(item.get("value"))
+    if kind == "choice" and value and value not in {str(choice[0]) for choice in choices}:
+        # A saved value the picker doesn't offer (a campaign older than the picker's
+        # newest ones): keep it selected, so saving again can't silently change the rule.
+        choices = [[value, value], *choices]
     return {
         "kind": "rule",
         "prefix": prefix,
@@ -122,7 +127,7 @@ def _rule_row(item: dict, prefix: str, label: str, fields: dict, lists, errors) 
         "operators": operators,
         "operator": operator["key"] if operator else operator_key,
         "value_kind": kind,
-        "value": _value_text(item.get("value")),
+        "value": value,
         "choices": choices,
         "errors": errors.get(prefix, []),
     }

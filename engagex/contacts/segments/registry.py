@@ -6,9 +6,9 @@ value a person or the API sent, and compiles (operator, clean value) to a Django
 The engine (`engine.py`) combines those `Q`s into one queryset; nothing here builds
 SQL text, so user input only ever reaches the database as query parameters.
 
-Adding a rule later (e.g. "opened campaign X" once tracking lands) means writing one
-subclass with `operators`, `clean_value` where the default is not enough, and
-`compile`.
+Adding a rule means writing one subclass with `operators`, `clean_value` where the
+default is not enough, and `compile` (see `rules_activity.py` for rules over other
+apps' tables).
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ class Operator:
     key: str
     label: str
     # What the value input is: "none", "text", "email", "number", "date", "days",
-    # "choice" (from `RuleType.choices`), "list" (a contact list), "tags", "domains",
-    # "campaign".
+    # "choice" (from `RuleType.choices`: also the activity rules' campaign picker, so
+    # the builder and segments.js need nothing new), "list" (a contact list), "tags",
+    # "domains".
     value: str = "text"
 
 
@@ -62,6 +63,8 @@ class RuleContext:
 
     organization: Any
     now: dt.datetime = field(default_factory=timezone.now)
+    # Lookups rule types make once per context (e.g. the campaign picker's choices).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def custom_fields(self) -> dict[str, CustomField]:
@@ -97,6 +100,8 @@ class RuleType:
     # False: shown in the builder but disabled, and refused when submitted.
     available: ClassVar[bool] = True
     unavailable_note: ClassVar[str] = ""
+    # What the rule means exactly, where the label alone can't say it.
+    help: ClassVar[str] = ""
 
     def operator(self, key: str) -> Operator | None:
         return next((op for op in self.operators if op.key == key), None)

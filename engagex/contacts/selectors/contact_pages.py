@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import BooleanField, Count, Func, Q, QuerySet, Value
 from django.db.models import F as Field
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from engagex.contacts.models import RESTORE_WINDOW_DAYS, Contact, CustomField, ListMembership
@@ -244,26 +245,44 @@ class TimelineItem:
     time: dt.datetime
     kind: str  # "created", "consent", "list_joined", … (the template picks an icon by kind)
     text: str = field(compare=False)
+    # What the item is about, e.g. the campaign: shown after the text, linked if `url`.
+    subject: str = field(default="", compare=False)
+    url: str = field(default="", compare=False)
+    # A second line: the link clicked, a bounce's diagnostic, "3 times" …
+    detail: str = field(default="", compare=False)
+    # Shown greyed out: recorded but not the person's doing (a scanner, a proxy).
+    muted: bool = field(default=False, compare=False)
 
 
 TimelineSource = Callable[..., Iterable[TimelineItem]]
 TIMELINE_SOURCES: list[TimelineSource] = []
+# Sources of apps above contacts (DESIGN.md §5), by dotted path: contacts must not import
+# them, so they are looked up when a timeline is first built (not at import time, when
+# the import would go round in a circle back to this module).
+TIMELINE_PLUGINS = ("engagex.tracking.timeline.email_activity",)
 
 
 def timeline_source(function: TimelineSource) -> TimelineSource:
     """Register `function(*, organization, contact) -> Iterable[TimelineItem]`.
 
-    Later apps (deliveries, opens, clicks, bounces) register their own source when their
-    module is imported; the contact page shows every source's items merged by time.
+    Sources register when their module is imported (or are listed in
+    `TIMELINE_PLUGINS`); the contact page shows every source's items merged by time.
     """
-    TIMELINE_SOURCES.append(function)
+    if function not in TIMELINE_SOURCES:
+        TIMELINE_SOURCES.append(function)
     return function
+
+
+def _timeline_sources() -> list[TimelineSource]:
+    for dotted_path in TIMELINE_PLUGINS:
+        timeline_source(import_string(dotted_path))
+    return TIMELINE_SOURCES
 
 
 def contact_timeline(*, organization, contact: Contact, limit: int = 100) -> list[TimelineItem]:
     """The contact's activity, newest first."""
     items: list[TimelineItem] = []
-    for source in TIMELINE_SOURCES:
+    for source in _timeline_sources():
         items.extend(source(organization=organization, contact=contact))
     items.sort(reverse=True)
     return items[:limit]

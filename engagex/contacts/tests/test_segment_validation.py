@@ -155,11 +155,13 @@ def test_list_must_belong_to_the_organization(org, other_org):
 
 
 @pytest.mark.parametrize("field", ["opened", "clicked", "received", "no_open"])
-def test_activity_rules_wait_for_tracking(org, field):
-    operator = REGISTRY[field].operators[0].key
-    [message] = problems(org, rule(field, operator, 7))
-    assert message.endswith("are available once tracking lands.")
-    assert message.startswith("Rule 1 (")
+def test_activity_rules_take_a_number_of_days(org, field):
+    operator = REGISTRY[field].operators[-1].key
+    assert validate_rules(
+        {"match": "all", "rules": [rule(field, operator, " 30 ")]}, organization=org
+    )["rules"] == [rule(field, operator, 30)]
+    [message] = problems(org, rule(field, operator, 0))
+    assert message.startswith("Rule 1 (") and message.endswith("Enter between 1 and 36500 days.")
 
 
 def test_empty_rules_are_valid_unless_required(org):

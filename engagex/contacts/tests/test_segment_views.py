@@ -109,7 +109,7 @@ def test_builder_starts_with_one_rule_and_the_live_count(login, editor, audience
     html = login(editor, audience).get(NEW).content.decode()
     assert 'name="rules-0-field"' in html
     assert 'id="segment-catalog"' in html
-    assert "available once tracking lands" in html  # activity rules shown, disabled
+    assert '<option value="no_open">Has not opened</option>' in html  # activity rules offered
     assert "Matching contacts" in html
     assert ">2<" in html  # "status is subscribed": anna and cleo
 

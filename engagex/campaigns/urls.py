@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from engagex.campaigns.views import detail, list, wizard
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<uuid:pk>/duplicate/", detail.campaign_duplicate, name="duplicate"),
     path("<uuid:pk>/delete/", detail.campaign_delete, name="delete"),
     path("<uuid:pk>/retry-failed/", detail.campaign_retry, name="retry"),
+    path("<uuid:pk>/report/", include("engagex.analytics.urls")),
 ]

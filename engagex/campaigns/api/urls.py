@@ -1,6 +1,6 @@
 """Campaigns API routes, mounted under /api/v1/ by `engagex.api.urls`."""
 
-from django.urls import path
+from django.urls import include, path
 
 from engagex.campaigns.api import views
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path(f"{_ID}/retry-failed", views.RetryFailedView.as_view(), name="campaign-retry-failed"),
     path(f"{_ID}/progress", views.ProgressView.as_view(), name="campaign-progress"),
     path(f"{_ID}/deliveries", views.DeliveriesView.as_view(), name="campaign-deliveries"),
+    # The report's numbers (stats, links) live with the report, in engagex.analytics.
+    path(f"{_ID}/", include("engagex.analytics.api_urls")),
 ]

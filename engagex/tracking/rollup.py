@@ -67,11 +67,15 @@ _STATS_COLUMNS = (
     "complaints",
     "unsubscribes",
 )
+# A batch can lower a counter (a re-subscribe, a soft bounce that turned hard) whose
+# raise was counted by an earlier batch; PostgreSQL checks the inserted row before ON
+# CONFLICT, so the row to insert is floored at 0 and the change applied in the UPDATE.
 _UPSERT_STATS = f"""
 INSERT INTO {_STATS} (mailing_id, organization_id, {", ".join(_STATS_COLUMNS)}, updated_at)
-VALUES (%s, %s, {", ".join(["%s"] * len(_STATS_COLUMNS))}, now())
+VALUES (%(mailing)s, %(organization)s,
+        {", ".join(f"GREATEST(%({c})s, 0)" for c in _STATS_COLUMNS)}, now())
 ON CONFLICT (mailing_id) DO UPDATE SET
-    {", ".join(f"{c} = {_STATS}.{c} + EXCLUDED.{c}" for c in _STATS_COLUMNS)},
+    {", ".join(f"{c} = GREATEST({_STATS}.{c} + %({c})s, 0)" for c in _STATS_COLUMNS)},
     updated_at = now()
 """  # noqa: S608 - table and column names are constants; values are parameters
 
@@ -196,7 +200,11 @@ def _add_stats(cursor, events: list[_Event], opened: Counter, clicked: Counter) 
     for mailing_id, count in clicked.items():
         per_mailing[mailing_id]["unique_clicks"] += count
     rows = [
-        (mailing_id, organizations.get(mailing_id), *(stats[c] for c in _STATS_COLUMNS))
+        {
+            "mailing": mailing_id,
+            "organization": organizations[mailing_id],
+            **{column: stats[column] for column in _STATS_COLUMNS},
+        }
         for mailing_id, stats in per_mailing.items()
         if organizations.get(mailing_id) is not None
     ]

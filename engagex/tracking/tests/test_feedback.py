@@ -186,3 +186,15 @@ def test_anonymizing_a_contact_erases_their_address_and_devices_from_the_history
     event = TrackingEvent.objects.get(delivery_id=delivery.pk)
     assert (event.ip, event.user_agent, event.kind) == (None, "", "open")
     assert delivery_of(sent, "bob").email == "bob@example.com"  # nobody else's
+
+
+def test_counts_stay_right_when_a_later_batch_takes_back_an_earlier_one(sent):
+    ann, bob = delivery_of(sent, "ann"), delivery_of(sent, "bob")
+    feedback.unsubscribe(ann, source="page")
+    feedback.bounce(bob, severity="soft", status="4.2.2", source="dsn")
+    events_rollup()
+    feedback.resubscribe(ann, source="page")
+    feedback.bounce(bob, severity="hard", status="5.1.1", source="dsn")
+    events_rollup()  # only take-backs in this batch for these counters
+    stats = MailingStats.objects.get(mailing=sent)
+    assert (stats.unsubscribes, stats.soft_bounces, stats.hard_bounces) == (0, 0, 1)

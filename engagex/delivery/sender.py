@@ -54,6 +54,7 @@ from engagex.delivery.smtp import Outgoing, SmtpSettings
 from engagex.delivery.throttle import DomainThrottle, is_throttling
 from engagex.delivery.transports import TransportCache
 from engagex.tracking.links import CLICKS, OPEN, tracked_html
+from engagex.tracking.public_tokens import preferences_token
 from engagex.tracking.tokens import TokenMaker
 from engagex.web.emails import absolute_url
 
@@ -124,8 +125,9 @@ class PreparedMailing:
     compiled: object
     builder: MessageBuilder
     organization_context: dict
-    # "https://app…/u/{}/" and "…/m/mail/{}/": reversed once, filled per recipient.
+    # "https://app…/u/{}/", "…/p/{}/" and "…/m/mail/{}/": reversed once, filled per recipient.
     unsubscribe_pattern: str = ""
+    preferences_pattern: str = ""
     view_online_pattern: str = ""
     # Tracking: how many links carry a click token, and whether there is a pixel.
     tracked_links: int = 0
@@ -156,6 +158,7 @@ class PreparedMailing:
             from_email=mailing.from_email,
             reply_to=mailing.reply_to,
             bounce_domain=settings.BOUNCE_DOMAIN,
+            unsubscribe_mailto=settings.BOUNCE_DOMAIN and f"unsubscribe@{settings.BOUNCE_DOMAIN}",
             feedback_id=f"{mailing.pk}:{mailing.organization_id}:{mailing.owner_type}:engagex",
         )
         return cls(
@@ -167,6 +170,7 @@ class PreparedMailing:
                 "organization_address": organization.postal_address,
             },
             unsubscribe_pattern=_url_pattern("delivery_public:unsubscribe"),
+            preferences_pattern=_url_pattern("delivery_public:preferences"),
             view_online_pattern=_url_pattern("delivery_public:view_online"),
             tracked_links=len(tracked.links),
             track_opens=mailing.track_opens,
@@ -192,9 +196,7 @@ class PreparedMailing:
             "full_name": " ".join(part for part in (first, last) if part),
             "fields": contact.get("fields") or {},
             "unsubscribe_url": unsubscribe_url,
-            # The preference center arrives with the tracking issue; until then the
-            # unsubscribe page is where people manage their subscription.
-            "preferences_url": unsubscribe_url,
+            "preferences_url": self.preferences_pattern.format(preferences_token(delivery_id)),
             "view_online_url": self.view_online_pattern.format(view_online_token(delivery_id)),
             **self.organization_context,
         }

@@ -153,12 +153,10 @@ def campaign_stats(*, organization, campaign: Campaign) -> CampaignStats:
             updated_at = row.pop("updated_at")
             counters.update(row)
     sent = mailing.sent_count if mailing else 0
-    bounces = counters["hard_bounces"] + counters["soft_bounces"]
+    # Messages refused at sending time are `failed`, not sent, so they are not
+    # subtracted twice.
+    delivered = MailingStats(**counters).reached(sent)
     reported = counters.pop("delivered")
-    # Without providers' delivery reports (plain SMTP), "delivered" is what was accepted
-    # and did not bounce afterwards; messages refused at sending time are `failed`, not
-    # sent, so they are not subtracted twice.
-    delivered = reported if reported else max(sent - bounces, 0)
     return CampaignStats(
         recipients=mailing.recipients if mailing else 0,
         sent=sent,

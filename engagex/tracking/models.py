@@ -163,6 +163,11 @@ class MailingStats(models.Model):
     def __str__(self) -> str:
         return f"stats of mailing {self.mailing_id}"
 
+    def reached(self, sent: int) -> int:
+        """How many of `sent` messages reached people: providers' delivery reports when
+        there are any, else what was accepted and didn't bounce afterwards."""
+        return self.delivered or max(sent - self.hard_bounces - self.soft_bounces, 0)
+
 
 class InboundMessage(models.Model):
     class Outcome(models.TextChoices):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.core.exceptions import ObjectDoesNotExist
 
 register = template.Library()
 
@@ -17,6 +18,24 @@ def percent(value: float | None, digits: int = 1) -> str:
     if number.is_integer():
         return f"{int(number)}%"
     return f"{number:.{int(digits)}f}%"
+
+
+@register.filter
+def mailing_rate(mailing, what: str) -> str:
+    """A sent mailing's open ("opens") or click ("clicks") rate as on its report — people
+    against what reached them — for lists; "" without numbers or with tracking off."""
+    if not mailing:  # a draft
+        return ""
+    try:
+        stats = mailing.stats
+    except ObjectDoesNotExist:  # not rolled up yet
+        return ""
+    tracked = mailing.track_opens if what == "opens" else mailing.track_clicks
+    reached = stats.reached(mailing.sent_count)
+    if not reached or not tracked:
+        return ""
+    people = stats.unique_opens if what == "opens" else stats.unique_clicks
+    return percent(people / reached)
 
 
 @register.filter

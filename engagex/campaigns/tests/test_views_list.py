@@ -158,3 +158,30 @@ def test_new_campaign_needs_the_csrf_token(editor, org):
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(LIST_URL)
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_sent_campaigns_show_their_open_and_click_rates(login, owner, org):
+    from engagex.tracking.models import MailingStats
+
+    started = ready_campaign(org, name="Spring sale")
+    services.campaign_start(organization=org, actor=owner, campaign=started)
+    started.refresh_from_db()
+    started.mailing.sent_count = 40
+    started.mailing.save()
+    not_counted_yet = ready_campaign(org, name="Just started")
+    services.campaign_start(organization=org, actor=owner, campaign=not_counted_yet)
+    # 40 sent, 8 bounced: 32 reached people; 8 opened (25%), 4 clicked (12.5%).
+    MailingStats.objects.create(
+        mailing=started.mailing,
+        organization=org,
+        unique_opens=8,
+        unique_clicks=4,
+        hard_bounces=5,
+        soft_bounces=3,
+    )
+
+    html = login(owner, org).get(LIST_URL).content.decode()
+    assert ">Opened<" in html and ">Clicked<" in html
+    assert '<td class="num">25%</td>' in html
+    assert '<td class="num">12.5%</td>' in html
+    assert html.count('<td class="num"><span class="muted">—</span></td>') >= 2  # no stats yet

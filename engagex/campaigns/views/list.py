@@ -23,6 +23,8 @@ COLUMNS = [
     Column("recipients", gettext_lazy("Recipients"), numeric=True),
     Column("sent", gettext_lazy("Sent"), numeric=True),
     Column("failed", gettext_lazy("Failed"), numeric=True),
+    Column("opened", gettext_lazy("Opened"), numeric=True),
+    Column("clicked", gettext_lazy("Clicked"), numeric=True),
     Column("created_at", gettext_lazy("Date"), sortable=True),
 ]
 PER_PAGE = 25

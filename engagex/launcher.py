@@ -1,8 +1,9 @@
 """`make run`: everything EngageX needs for development, started together.
 
 Order matters so a failure leaves nothing half-started: check ports → start the
-embedded database → migrate → seed → run web, worker and dev mail under honcho
-(Procfile). Ctrl-C stops honcho's processes, then the database.
+embedded database → migrate → seed → run web, worker, sender, dev mail and the
+inbound mail server under honcho (Procfile). Ctrl-C stops honcho's processes, then the
+database.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def main() -> int:
     os.environ.setdefault("DEBUG", "1")
     port = read_port("PORT", 8000)
     devmail_port = read_port("DEVMAIL_PORT", 1025)
-    for name, value in (("PORT", port), ("DEVMAIL_PORT", devmail_port)):
+    inbound_port = read_port("INBOUND_SMTP_PORT", 2526)
+    ports = (("PORT", port), ("DEVMAIL_PORT", devmail_port), ("INBOUND_SMTP_PORT", inbound_port))
+    for name, value in ports:
         if not port_is_free("127.0.0.1", value):
             fail(f"port {value} is already in use; stop what uses it or set {name} to another port")
 
@@ -100,7 +103,12 @@ def main() -> int:
             fail(f"the embedded {error}")
     try:
         demo_email, demo_pass = prepare_database()
-        environment = dict(os.environ, PORT=str(port), DEVMAIL_PORT=str(devmail_port))
+        environment = dict(
+            os.environ,
+            PORT=str(port),
+            DEVMAIL_PORT=str(devmail_port),
+            INBOUND_SMTP_PORT=str(inbound_port),
+        )
         # Procfile commands say `python`: make it this virtualenv's.
         environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
         environment.setdefault("PYTHONUNBUFFERED", "1")
@@ -108,7 +116,8 @@ def main() -> int:
             f"\n  EngageX is starting: http://127.0.0.1:{port}/\n"
             f"  Dev inbox:  http://127.0.0.1:{port}/devmail/   "
             f"Styleguide: http://127.0.0.1:{port}/styleguide/\n"
-            f"  Health:     http://127.0.0.1:{port}/health\n"
+            f"  Health:     http://127.0.0.1:{port}/health   "
+            f"Bounces (inbound SMTP): 127.0.0.1:{inbound_port}\n"
             f"  Demo login: {demo_email} / {demo_pass}  "
             "(also editor@example.com and viewer@example.com)\n"
             "  Press Ctrl-C to stop everything.\n",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -119,6 +120,8 @@ INSTALLED_APPS = [
     "engagex.delivery",
     "engagex.campaigns",
     "engagex.tracking",
+    "engagex.notifications",
+    "engagex.analytics",
     "engagex.monitoring",
     "engagex.devmail",
 ]
@@ -223,6 +226,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "EngageX <no-reply@engagex.lo
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if PRODUCTION and not EMAIL_HOST:
     raise ImproperlyConfigured("EMAIL_HOST must be set when ENGAGEX_ENV=production")
+# After an unsubscribe from the page, a mail client's one-click or the preference center,
+# email the person a short confirmation with a re-subscribe link (never for bounces or
+# complaints). Off by default: many senders prefer not to mail someone who just left.
+UNSUBSCRIBE_CONFIRMATION_EMAIL = env_bool("UNSUBSCRIBE_CONFIRMATION_EMAIL", False)
 
 # -- Sending settings of organizations ----------------------------------------------------
 # Keys that encrypt organizations' SMTP passwords and provider API keys at rest
@@ -253,6 +260,31 @@ except ValueError as error:
     raise ImproperlyConfigured(f"SENDING_DOMAIN_RATES: {error}") from error
 if bool(DKIM_DOMAIN) != bool(DKIM_PRIVATE_KEY_FILE):
     raise ImproperlyConfigured("Set both DKIM_DOMAIN and DKIM_PRIVATE_KEY_FILE, or neither")
+
+# -- Inbound mail: bounces, complaints, mailto unsubscribes ------------------------------
+# `manage.py inbound` (started by `make run`) receives mail for bounce+…@BOUNCE_DOMAIN
+# and unsubscribe@BOUNCE_DOMAIN (any domain while BOUNCE_DOMAIN is empty).
+INBOUND_SMTP_HOST = env_str("INBOUND_SMTP_HOST", "127.0.0.1")
+INBOUND_SMTP_PORT = env_int("INBOUND_SMTP_PORT", 2526, minimum=1, maximum=65535)
+# Larger messages are refused (552) or, in a polled mailbox, deleted unread.
+INBOUND_MAX_MESSAGE_BYTES = env_int(
+    "INBOUND_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, minimum=64 * 1024
+)
+# Or poll a mailbox: pop3s://user:pass@host:995 or imaps://user:pass@host:993/INBOX.
+INBOUND_MAILBOX_URL = env_str("INBOUND_MAILBOX_URL", "")
+if INBOUND_MAILBOX_URL and urlsplit(INBOUND_MAILBOX_URL).scheme.lower() not in (
+    "pop3s",
+    "imaps",
+    "pop3",
+    "imap",
+):
+    raise ImproperlyConfigured(
+        "INBOUND_MAILBOX_URL must start with pop3s://, imaps://, pop3:// or imap://"
+    )
+# Plain pop3:// and imap:// (password in clear) are refused unless this is on.
+INBOUND_MAILBOX_ALLOW_PLAIN = env_bool("INBOUND_MAILBOX_ALLOW_PLAIN", False)
+# A PEM file of CA certificates to verify the mailbox server with; empty: the system's.
+INBOUND_MAILBOX_CA_FILE = env_str("INBOUND_MAILBOX_CA_FILE", "")
 
 # -- Cache -------------------------------------------------------------------------------
 # Rate limits (sign-in lockout, API throttling) must be shared by every web process, so

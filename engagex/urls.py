@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("engagex.audit.urls")),
     path("api/", include("engagex.api.urls")),
     path("jobs/", include("engagex.jobs.urls")),
+    path("notifications/", include("engagex.notifications.urls")),
     path("contacts/", include("engagex.contacts.urls")),
     path("confirm/", include("engagex.contacts.public_urls")),
     path("templates/", include("engagex.content.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("m/", include("engagex.content.public_urls")),
     path("", include("engagex.delivery.public_urls")),  # /u/… and /m/mail/…
     path("", include("engagex.tracking.urls")),  # /t/o/… and /t/c/…
+    path("", include("engagex.tracking.webhook_urls")),  # /webhooks/<provider>/<token>/tracking
     path("admin/", admin.site.urls),
     # DEBUG only: every view there answers 404 when DEBUG is off.
     path("devmail/", include("engagex.devmail.urls")),

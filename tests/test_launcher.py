@@ -31,6 +31,7 @@ def launcher_env(tmp_path, **overrides) -> dict[str, str]:
         ENGAGEX_VAR_DIR=str(tmp_path / "var"),
         PORT=str(free_port()),
         DEVMAIL_PORT=str(free_port()),
+        INBOUND_SMTP_PORT=str(free_port()),
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from procrastinate.contrib.django import app
 
+from engagex.tracking import inbound_tasks  # noqa: F401  (the inbound mail jobs)
 from engagex.tracking.rollup import events_rollup
 
 

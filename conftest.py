@@ -13,6 +13,15 @@ from engagex.accounts.tenancy import ACTIVE_ORGANIZATION_SESSION_KEY
 from engagex.accounts.tests.factories import MembershipFactory, OrganizationFactory
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Tests create thousands of users; at Django's default PBKDF2 cost (~0.3 s each) the
+    # hashing alone would take minutes. What tests check is that passwords work, not
+    # how costly their hash is, so they use the cheapest hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Acme Inc")

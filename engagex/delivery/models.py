@@ -157,6 +157,13 @@ class Delivery(models.Model):
                 name="delivery_problem_idx",
                 condition=Q(status__in=["failed", "dead"]),
             ),
+            # Provider webhooks that don't echo our metadata name a message by the
+            # provider's id (only rows sent through a provider have one).
+            models.Index(
+                fields=["organization", "provider_message_id"],
+                name="delivery_provider_id_idx",
+                condition=~Q(provider_message_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -250,6 +257,12 @@ class SendingSettings(models.Model):
     provider_options = models.JSONField(default=dict, blank=True)  # region, domain …
     # Operator's choice: an established sender moving in needs no warm-up.
     warmup_exempt = models.BooleanField(default=False)
+    # Provider webhooks (tracking/webhooks.py): the URL's token is signed over the
+    # organization and this nonce, so a new nonce retires a leaked URL.
+    webhook_nonce = models.CharField(max_length=32, blank=True)
+    # Per provider code, the key its webhook signatures are checked with (Mailgun's
+    # signing key, SendGrid's verification key, Resend's signing secret), encrypted.
+    webhook_keys_encrypted = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

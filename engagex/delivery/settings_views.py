@@ -13,19 +13,27 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from engagex.accounts.tenancy import organization_required
 from engagex.delivery.forms import SendingSettingsForm
+from engagex.delivery.models import SendingSettings
 from engagex.delivery.sending_settings import (
     ConnectionTestResult,
     sending_connection_test,
     sending_settings_get,
     sending_settings_update,
 )
+from engagex.tracking.webhooks import webhook_setup, webhook_signing_key_set, webhook_url_rotate
 
 
 def _page(request, form: SendingSettingsForm, result: ConnectionTestResult | None = None):
+    current = form.current
+    webhook = (
+        webhook_setup(organization=request.organization, provider=current.provider)
+        if current.transport == SendingSettings.Transport.PROVIDER
+        else None
+    )
     response = render(
         request,
         "delivery/sending_settings.html",
-        {"form": form, "current": form.current, "result": result},
+        {"form": form, "current": current, "result": result, "webhook": webhook},
     )
     add_never_cache_headers(response)
     return response
@@ -38,6 +46,8 @@ def sending_settings(request):
     current = sending_settings_get(organization=organization)
     if request.method == "GET":
         return _page(request, SendingSettingsForm(current=current))
+    if request.POST.get("action") in WEBHOOK_ACTIONS:
+        return _webhook_action(request, current)
     form = SendingSettingsForm(request.POST, current=current)
     if form.is_valid():
         try:
@@ -51,6 +61,32 @@ def sending_settings(request):
             return redirect("delivery:sending-settings")
     messages.error(request, _("The settings were not saved: fix the errors below."))
     return _page(request, form)
+
+
+WEBHOOK_ACTIONS = ("webhook_key", "webhook_rotate")
+
+
+def _webhook_action(request, current):
+    """The provider-webhook card: store its signing key, or issue a new URL."""
+    organization = request.organization
+    if request.POST["action"] == "webhook_rotate":
+        webhook_url_rotate(organization=organization, actor=request.user)
+        messages.success(
+            request, _("New webhook URL issued: update it at your provider, the old one stopped.")
+        )
+        return redirect("delivery:sending-settings")
+    try:
+        webhook_signing_key_set(
+            organization=organization,
+            actor=request.user,
+            provider=current.provider,
+            key=str(request.POST.get("webhook_key", "")),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Webhook signing key saved."))
+    return redirect("delivery:sending-settings")
 
 
 @organization_required(role="admin")

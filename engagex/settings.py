@@ -76,8 +76,13 @@ else:
     _embedded = EmbeddedPostgres(VAR_DIR / "postgres")
     _embedded.attach()
     _database = _embedded.django_database()
-_database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
-_database["CONN_HEALTH_CHECKS"] = True
+# Persistent connections: without them every request (every tracking hit) opens one.
+_database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 600 if PRODUCTION else 0, minimum=0)
+# A `SELECT 1` before each request's first query, so a connection broken by a database
+# restart is replaced instead of failing one request. A pool serving only the tracking
+# host can switch it off: one lost hit per worker after a restart, a round trip saved
+# on every hit.
+_database["CONN_HEALTH_CHECKS"] = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
 _database["OPTIONS"].setdefault(
     "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 )

@@ -63,10 +63,14 @@ class TrackingEvent(models.Model):
         COMPLAINT = "complaint", _("Complained")
 
     id = models.BigAutoField(primary_key=True)
-    # High volume: no database FK constraints (as the outbox), every index starts with
-    # the organization.
+    # High volume: no database FK constraints (as the outbox: a constraint would lock the
+    # organization's row on every hit), every index starts with the organization.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     mailing = models.ForeignKey(
         "delivery.Mailing",

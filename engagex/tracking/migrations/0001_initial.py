@@ -6,93 +6,226 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_plan_hourly_daily_limits'),
-        ('contacts', '0003_contact_drop_organization_index'),
-        ('delivery', '0004_delivery_feedback_fields'),
+        ("accounts", "0004_plan_hourly_daily_limits"),
+        ("contacts", "0003_contact_drop_organization_index"),
+        ("delivery", "0004_delivery_feedback_fields"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MailingStats',
+            name="MailingStats",
             fields=[
-                ('mailing', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='stats', serialize=False, to='delivery.mailing')),
-                ('delivered', models.PositiveIntegerField(default=0)),
-                ('opens', models.PositiveIntegerField(default=0)),
-                ('unique_opens', models.PositiveIntegerField(default=0)),
-                ('clicks', models.PositiveIntegerField(default=0)),
-                ('unique_clicks', models.PositiveIntegerField(default=0)),
-                ('bot_opens', models.PositiveIntegerField(default=0)),
-                ('bot_clicks', models.PositiveIntegerField(default=0)),
-                ('hard_bounces', models.PositiveIntegerField(default=0)),
-                ('soft_bounces', models.PositiveIntegerField(default=0)),
-                ('complaints', models.PositiveIntegerField(default=0)),
-                ('unsubscribes', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "mailing",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="stats",
+                        serialize=False,
+                        to="delivery.mailing",
+                    ),
+                ),
+                ("delivered", models.PositiveIntegerField(default=0)),
+                ("opens", models.PositiveIntegerField(default=0)),
+                ("unique_opens", models.PositiveIntegerField(default=0)),
+                ("clicks", models.PositiveIntegerField(default=0)),
+                ("unique_clicks", models.PositiveIntegerField(default=0)),
+                ("bot_opens", models.PositiveIntegerField(default=0)),
+                ("bot_clicks", models.PositiveIntegerField(default=0)),
+                ("hard_bounces", models.PositiveIntegerField(default=0)),
+                ("soft_bounces", models.PositiveIntegerField(default=0)),
+                ("complaints", models.PositiveIntegerField(default=0)),
+                ("unsubscribes", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InboundMessage',
+            name="InboundMessage",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('source', models.CharField(max_length=20)),
-                ('envelope_from', models.CharField(blank=True, max_length=500)),
-                ('envelope_to', models.CharField(blank=True, max_length=1000)),
-                ('subject', models.CharField(blank=True, max_length=500)),
-                ('kind', models.CharField(blank=True, max_length=20)),
-                ('outcome', models.CharField(choices=[('processed', 'Processed'), ('ignored', 'Ignored'), ('unknown', 'Not understood'), ('error', 'Failed')], max_length=10)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('raw', models.BinaryField()),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("source", models.CharField(max_length=20)),
+                ("envelope_from", models.CharField(blank=True, max_length=500)),
+                ("envelope_to", models.CharField(blank=True, max_length=1000)),
+                ("subject", models.CharField(blank=True, max_length=500)),
+                ("kind", models.CharField(blank=True, max_length=20)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored"),
+                            ("unknown", "Not understood"),
+                            ("error", "Failed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("raw", models.BinaryField()),
+                ("size", models.PositiveIntegerField(default=0)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['outcome', 'received_at'], name='inbound_outcome_idx')],
+                "indexes": [
+                    models.Index(fields=["outcome", "received_at"], name="inbound_outcome_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TrackedLink',
+            name="TrackedLink",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('index', models.PositiveSmallIntegerField()),
-                ('url', models.TextField()),
-                ('clicks', models.PositiveIntegerField(default=0)),
-                ('unique_clicks', models.PositiveIntegerField(default=0)),
-                ('bot_clicks', models.PositiveIntegerField(default=0)),
-                ('mailing', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='links', to='delivery.mailing')),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("index", models.PositiveSmallIntegerField()),
+                ("url", models.TextField()),
+                ("clicks", models.PositiveIntegerField(default=0)),
+                ("unique_clicks", models.PositiveIntegerField(default=0)),
+                ("bot_clicks", models.PositiveIntegerField(default=0)),
+                (
+                    "mailing",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="delivery.mailing",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organization', 'mailing', 'index'), name='trackedlink_mailing_index')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "mailing", "index"),
+                        name="trackedlink_mailing_index",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TrackingEvent',
+            name="TrackingEvent",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('delivered', 'Delivered'), ('open', 'Opened'), ('click', 'Clicked'), ('unsubscribe', 'Unsubscribed'), ('resubscribe', 'Re-subscribed'), ('bounce', 'Bounced'), ('complaint', 'Complained')], max_length=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('link_index', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=500)),
-                ('is_bot', models.BooleanField(default=False)),
-                ('bot_reason', models.CharField(blank=True, max_length=60)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('source_id', models.CharField(blank=True, max_length=200)),
-                ('counted', models.BooleanField(default=False)),
-                ('contact', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contacts.contact')),
-                ('delivery', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='delivery.delivery')),
-                ('mailing', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='delivery.mailing')),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("delivered", "Delivered"),
+                            ("open", "Opened"),
+                            ("click", "Clicked"),
+                            ("unsubscribe", "Unsubscribed"),
+                            ("resubscribe", "Re-subscribed"),
+                            ("bounce", "Bounced"),
+                            ("complaint", "Complained"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("link_index", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=500)),
+                ("is_bot", models.BooleanField(default=False)),
+                ("bot_reason", models.CharField(blank=True, max_length=60)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("source_id", models.CharField(blank=True, max_length=200)),
+                ("counted", models.BooleanField(default=False)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="contacts.contact",
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="delivery.delivery",
+                    ),
+                ),
+                (
+                    "mailing",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="delivery.mailing",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organization', 'mailing', 'kind', 'created_at'], name='event_mailing_kind_idx'), models.Index(fields=['organization', 'contact', 'created_at'], name='event_contact_idx'), models.Index(condition=models.Q(('counted', False)), fields=['id'], name='event_uncounted_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('source_id', ''), _negated=True), fields=('organization', 'source_id'), name='event_source_once')],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "mailing", "kind", "created_at"],
+                        name="event_mailing_kind_idx",
+                    ),
+                    models.Index(
+                        fields=["organization", "contact", "created_at"], name="event_contact_idx"
+                    ),
+                    models.Index(
+                        condition=models.Q(("counted", False)),
+                        fields=["id"],
+                        name="event_uncounted_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("source_id", ""), _negated=True),
+                        fields=("organization", "source_id"),
+                        name="event_source_once",
+                    )
+                ],
             },
         ),
     ]

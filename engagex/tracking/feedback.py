@@ -85,7 +85,7 @@ def _event(delivery: Delivery, kind: str, *, source: str, source_id: str = "", *
     )
 
 
-def _live_contact(delivery: Delivery) -> Contact | None:
+def live_contact(delivery: Delivery) -> Contact | None:
     """The recipient as they are now (locked), or None when deleted or purged since."""
     return (
         Contact.objects.select_for_update()
@@ -103,21 +103,38 @@ def _mark(delivery: Delivery, **fields) -> int:
     )
 
 
+def lists_joined(organization_id, contact: Contact) -> list[str]:
+    """Ids of the lists the contact is on and hasn't left: what an unsubscribe leaves
+    (kept on its event, so a re-subscribe can restore them)."""
+    return [
+        str(list_id)
+        for list_id in ListMembership.objects.filter(
+            organization_id=organization_id, contact=contact
+        )
+        .exclude(status=ListMembership.Status.UNSUBSCRIBED)
+        .values_list("contact_list_id", flat=True)
+    ]
+
+
 @transaction.atomic
 def unsubscribe(
-    delivery: Delivery, *, source: str, ip: str | None = None, user_agent: str = ""
+    delivery: Delivery,
+    *,
+    source: str,
+    ip: str | None = None,
+    user_agent: str = "",
+    source_id: str = "",
 ) -> Result:
-    """Unsubscribe the recipient from everything this organization sends."""
-    contact = _live_contact(delivery)
+    """Unsubscribe the recipient from everything this organization sends. `source_id`:
+    a provider's event id, so its replay after a re-subscribe changes nothing."""
+    if _replayed(delivery, source_id):
+        return Result(False, "replay")
+    contact = live_contact(delivery)
     if contact is None:
         return Result(False, "no contact")
     if contact.status not in (Status.SUBSCRIBED, Status.UNCONFIRMED):
         return Result(False, "already unsubscribed")
-    lists = list(
-        ListMembership.objects.filter(organization_id=delivery.organization_id, contact=contact)
-        .exclude(status=ListMembership.Status.UNSUBSCRIBED)
-        .values_list("contact_list_id", flat=True)
-    )
+    lists = lists_joined(delivery.organization_id, contact)
     contact_update(
         organization=delivery.organization, actor=None, contact=contact, status="unsubscribed"
     )
@@ -128,7 +145,8 @@ def unsubscribe(
         source=source,
         ip=ip,
         user_agent=user_agent[:500],
-        detail={"lists": [str(list_id) for list_id in lists]},
+        source_id=source_id,
+        detail={"lists": lists},
     )
     return Result(True)
 
@@ -136,7 +154,7 @@ def unsubscribe(
 @transaction.atomic
 def resubscribe(delivery: Delivery, *, source: str) -> Result:
     """Undo an unsubscribe from this message: the contact and the lists they left."""
-    contact = _live_contact(delivery)
+    contact = live_contact(delivery)
     if contact is None:
         return Result(False, "no contact")
     if contact.status != Status.UNSUBSCRIBED:
@@ -201,7 +219,7 @@ def bounce(
         detail["upgraded_from"] = previous  # counted once: the roll-up moves it over
     _event(delivery, K.BOUNCE, source=source, source_id=source_id, detail=detail)
     note = ""
-    contact = _live_contact(delivery)
+    contact = live_contact(delivery)
     reported = f"{source}: {status} {diagnostic}".strip()
     if severity == POLICY:
         alerts.policy_bounce(
@@ -267,7 +285,7 @@ def complaint(
         source_id=source_id,
         detail={"feedback_type": feedback_type},
     )
-    contact = _live_contact(delivery)
+    contact = live_contact(delivery)
     if contact is not None:
         _suppress(
             delivery,

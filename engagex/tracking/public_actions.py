@@ -164,17 +164,6 @@ def unsubscribe(
     return result
 
 
-def _live_contact_locked(delivery: Delivery) -> Contact | None:
-    if not delivery.contact_id:
-        return None
-    return (
-        Contact.objects.select_for_update()
-        .filter(organization_id=delivery.organization_id, pk=delivery.contact_id)
-        .filter(deleted_at__isnull=True)
-        .first()
-    )
-
-
 def _unsubscribed_through(delivery: Delivery, contact: Contact) -> Delivery | None:
     """The message the contact last unsubscribed from, unless they came back since."""
     last = (
@@ -201,7 +190,7 @@ def resubscribe(delivery: Delivery, *, source: str) -> feedback.Result:
     fewer and the lists they left then are restored. Unsubscribed some other way (by the
     organization, an import): only the contact comes back, recorded on no campaign.
     """
-    contact = _live_contact_locked(delivery)
+    contact = feedback.live_contact(delivery)
     if contact is None:
         return feedback.Result(False, "no contact")
     if contact.status != Status.UNSUBSCRIBED:
@@ -250,7 +239,7 @@ def preferences_save(delivery: Delivery, *, list_ids) -> PreferencesChange:
     complained or suppressed); an unsubscribed contact who ticks a list is subscribed
     again. A list awaiting double opt-in confirmation stays so while it's ticked.
     """
-    contact = _live_contact_locked(delivery)
+    contact = feedback.live_contact(delivery)
     if contact is None:
         raise ValidationError(_("This address is no longer on the mailing."))
     organization = delivery.organization

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from engagex.contacts.models import Contact, ListMembership
+from engagex.contacts.models import Contact
 from engagex.contacts.services.contacts import contact_update
+from engagex.tracking.feedback import lists_joined
 from engagex.tracking.models import TrackingEvent
 
 API_SOURCE = "api"
@@ -32,12 +33,7 @@ def contact_unsubscribe(*, organization, contact: Contact, source: str = API_SOU
     )
     if contact.status not in SUBSCRIBABLE:
         return False
-    left = [
-        str(list_id)
-        for list_id in ListMembership.objects.filter(organization=organization, contact=contact)
-        .exclude(status=ListMembership.Status.UNSUBSCRIBED)
-        .values_list("contact_list_id", flat=True)
-    ]
+    left = lists_joined(organization.pk, contact)
     contact_update(
         organization=organization,
         actor=None,

@@ -9,7 +9,6 @@ import json
 import logging
 
 from anymail.signals import EventType, RejectReason, tracking
-from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -170,27 +169,9 @@ def _source_id(provider: str, event) -> str:
 
 
 def _unsubscribe(delivery: Delivery, *, source: str, source_id: str) -> str:
-    """`feedback.unsubscribe` is idempotent by the contact's state; the event id is kept
-    on its event too, so a replay after a re-subscribe doesn't unsubscribe again."""
-    with transaction.atomic():
-        if TrackingEvent.objects.filter(
-            organization_id=delivery.organization_id, source_id=source_id
-        ).exists():
-            return "replay"
-        result = feedback.unsubscribe(delivery, source=source)
-        if result.changed:
-            latest = (
-                TrackingEvent.objects.filter(
-                    organization_id=delivery.organization_id,
-                    delivery_id=delivery.pk,
-                    kind=K.UNSUBSCRIBE,
-                    source_id="",
-                )
-                .order_by("-id")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            TrackingEvent.objects.filter(pk=latest).update(source_id=source_id)
+    # The event id goes on the unsubscribe event: a replay after a re-subscribe is
+    # recognised and doesn't unsubscribe again.
+    result = feedback.unsubscribe(delivery, source=source, source_id=source_id)
     return result.note or "unsubscribed"
 
 
